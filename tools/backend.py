@@ -1,0 +1,59 @@
+"""The seam between the tool executor and whatever carries requests to PropelAuth.
+
+The server implements `Backend` with httpx2 (auth header, timeouts, retries); tests may implement it
+with the sandbox. Transport failures are raised as the small exception tree below, translated once
+at the boundary by the implementation; HTTP error statuses are returned, not raised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    method: str
+    path: str  # path parameters already substituted and percent-encoded
+    query: dict[str, str] = field(default_factory=dict)  # booleans as "true"/"false"; absent values omitted
+    json: dict[str, Any] | None = None
+    changes_state: bool = False  # False for reads: only those may be retried once the request may have left
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: Any  # parsed JSON when the body is JSON, else the text (e.g. a 429's plain-text message)
+    attempts: int = 1  # how many times the request was sent (retries included)
+    elapsed_s: float = 0.0  # wall time over all attempts
+    retried_statuses: tuple[int, ...] = ()  # statuses that caused a retry, in order
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Backend(Protocol):
+    async def send(self, request: ApiRequest) -> ApiResponse: ...
+
+
+class BackendError(Exception):
+    """PropelAuth could not be asked, or did not answer usably. Carries what we know of the attempt."""
+
+    def __init__(self, message: str, *, may_have_reached: bool, attempts: int = 1, elapsed_s: float = 0.0):
+        super().__init__(message)
+        self.may_have_reached = may_have_reached  # True when the request may have been processed
+        self.attempts = attempts
+        self.elapsed_s = elapsed_s
+
+
+class BackendTimeout(BackendError):
+    """No answer within the configured timeout."""
+
+
+class BackendUnreachable(BackendError):
+    """The connection failed (refused, reset, DNS)."""
+
+
+class BackendBusy(BackendError):
+    """Too many requests already in flight from this server; nothing was sent."""
