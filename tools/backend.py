@@ -57,3 +57,10 @@ class BackendUnreachable(BackendError):
 
 class BackendBusy(BackendError):
     """Too many requests already in flight from this server; nothing was sent."""
+
+
+class BackendRefused(BackendError):
+    """Refused on our side before sending (audit log unwritable, blast-radius limit reached)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, may_have_reached=False, attempts=0)

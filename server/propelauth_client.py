@@ -1,0 +1,140 @@
+"""The PropelAuth HTTP client: one long-lived httpx2 client, timeouts, bounded retries where safe.
+
+httpx2 exceptions are translated here, once, into the tool layer's `BackendError` tree.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+import anyio
+import httpx2
+
+from tools.backend import ApiRequest, ApiResponse, BackendBusy, BackendTimeout, BackendUnreachable
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+_WAIT_SECONDS = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+seconds?", re.IGNORECASE)
+
+
+def rate_limit_wait(response: httpx2.Response) -> float | None:
+    """The wait PropelAuth names for a 429: its plain-text body, else a Retry-After header."""
+    found = _WAIT_SECONDS.search(response.text)
+    if found:
+        return float(found.group(1))
+    retry_after = response.headers.get("retry-after", "")
+    return float(retry_after) if retry_after.isdigit() else None
+
+
+def _parse_body(response: httpx2.Response) -> object:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return response.text
+
+
+class PropelAuthClient:
+    """Implements `tools.backend.Backend` over an injected `httpx2.AsyncClient`."""
+
+    def __init__(
+        self,
+        http: httpx2.AsyncClient,
+        *,
+        max_retries: int = 3,
+        retry_budget_s: float = 15.0,
+        max_in_flight: int = 8,
+        in_flight_wait_s: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        self._http = http
+        self._max_retries = max_retries
+        self._retry_budget_s = retry_budget_s
+        self._slots = anyio.Semaphore(max_in_flight)
+        self._in_flight_wait_s = in_flight_wait_s
+        self._sleep = sleep  # injectable so resilience tests need not wait for real
+
+    async def send(self, request: ApiRequest) -> ApiResponse:
+        with anyio.move_on_after(self._in_flight_wait_s) as waited:
+            await self._slots.acquire()
+        if waited.cancelled_caught:
+            raise BackendBusy(
+                f"more than {self._slots.initial_value} PropelAuth requests already in flight",
+                may_have_reached=False,
+                attempts=0,
+            )
+        try:
+            return await self._send_with_retries(request)
+        finally:
+            self._slots.release()
+
+    async def _send_with_retries(self, request: ApiRequest) -> ApiResponse:
+        started = time.monotonic()
+        retried: list[int] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            elapsed = time.monotonic() - started
+            try:
+                response = await self._http.request(
+                    request.method, request.path, params=request.query or None, json=request.json
+                )
+            except httpx2.ConnectError as exc:
+                # Nothing reached PropelAuth, so even a state-changing request may be sent again.
+                delay = self._next_delay(attempt, elapsed, None)
+                if delay is None:
+                    raise BackendUnreachable(
+                        f"could not connect to PropelAuth ({type(exc).__name__})",
+                        may_have_reached=False,
+                        attempts=attempt,
+                        elapsed_s=time.monotonic() - started,
+                    ) from exc
+            except httpx2.TimeoutException as exc:
+                reached = not isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout)
+                delay = None if (reached and request.changes_state) else self._next_delay(attempt, elapsed, None)
+                if delay is None:
+                    raise BackendTimeout(
+                        "PropelAuth did not answer in time",
+                        may_have_reached=reached,
+                        attempts=attempt,
+                        elapsed_s=time.monotonic() - started,
+                    ) from exc
+            except httpx2.TransportError as exc:
+                # The connection broke mid-request: PropelAuth may have acted on it.
+                delay = None if request.changes_state else self._next_delay(attempt, elapsed, None)
+                if delay is None:
+                    raise BackendUnreachable(
+                        f"the connection to PropelAuth failed mid-request ({type(exc).__name__})",
+                        may_have_reached=True,
+                        attempts=attempt,
+                        elapsed_s=time.monotonic() - started,
+                    ) from exc
+            else:
+                delay = None
+                if response.status_code in RETRYABLE_STATUSES and not request.changes_state:
+                    hint = rate_limit_wait(response) if response.status_code == 429 else None
+                    delay = self._next_delay(attempt, elapsed, hint)
+                if delay is None:
+                    return ApiResponse(
+                        status=response.status_code,
+                        body=_parse_body(response),
+                        attempts=attempt,
+                        elapsed_s=time.monotonic() - started,
+                        retried_statuses=tuple(retried),
+                    )
+                retried.append(response.status_code)
+            await self._sleep(delay)
+
+    def _next_delay(self, attempt: int, elapsed: float, hint: float | None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up (retries or time budget spent)."""
+        if attempt > self._max_retries:
+            return None
+        # Full jitter on an exponential base, capped; a named wait from PropelAuth overrides it.
+        delay = hint if hint is not None else random.uniform(0, min(4.0, 0.25 * 2 ** (attempt - 1)))
+        if elapsed + delay > self._retry_budget_s:
+            return None
+        return delay

@@ -1,0 +1,67 @@
+"""Start-up: logging, audit trail, the PropelAuth transport (real or sandbox), then the chosen MCP transport."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import anyio
+import httpx2
+from pydantic import SecretStr
+
+from server.app import create_server
+from server.audit import AuditTrail, SecretScrubber
+from server.logs import configure_logging
+from server.settings import Settings
+
+SANDBOX_AUTH_URL = "http://sandbox.localhost"
+
+
+def _say(message: str) -> None:
+    print(f"propelauth-mcp: {message}", file=sys.stderr, flush=True)
+
+
+def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.AsyncBaseTransport]:
+    """Wire the HTTP client to the in-process sandbox app: no port, no network."""
+    from sandbox import create_app
+
+    db = settings.sandbox_db_path
+    if db != ":memory:":
+        Path(db).parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(24)  # in-process only; never leaves this process
+    app = create_app(api_key=key, db_path=db, auth_url=SANDBOX_AUTH_URL, seed=True)
+    wired = settings.model_copy(update={"auth_url": SANDBOX_AUTH_URL, "api_key": SecretStr(key), "api_base_url": None})
+    return wired, httpx2.ASGITransport(app=app)
+
+
+def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTransport | None]:
+    scrubber = SecretScrubber([settings.api_key.get_secret_value()] if settings.api_key else [])
+    configure_logging(settings.log_level, scrubber, audit_to_stderr=settings.audit_stderr)
+    transport = None
+    if settings.sandbox:
+        settings, transport = sandbox_transport(settings)
+        _say(f"using the in-process sandbox (database {settings.sandbox_db_path})")
+    audit = AuditTrail(settings.audit_path, scrubber=scrubber)
+    if audit.unavailable_reason:
+        _say(f"WARNING: {audit.unavailable_reason}; state-changing tools will refuse to run")
+    else:
+        _say(f"audit log: {settings.audit_path}")
+    return settings, audit, transport
+
+
+def serve(settings: Settings) -> int:
+    settings, audit, transport = build(settings)
+    server = create_server(settings, audit, transport=transport)
+    try:
+        if settings.transport == "http":
+            from server.http import serve_http
+
+            serve_http(server, settings)
+        else:
+            from server.stdio import serve_stdio
+
+            anyio.run(serve_stdio, server)
+    finally:
+        audit.close()
+    return 0

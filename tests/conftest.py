@@ -1,0 +1,71 @@
+"""Fixtures shared by the server and end-to-end tests: a sandbox, a server wired to it, a client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client
+
+from sandbox import Sandbox, create_app
+from server.app import create_server
+from server.audit import AuditTrail
+from server.settings import Settings
+
+API_KEY = "sk-test-0123456789abcdefghij"
+AUTH_URL = "http://sandbox.test"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def sandbox_app() -> Any:
+    return create_app(api_key=API_KEY, db_path=":memory:", auth_url=AUTH_URL, seed=True)
+
+
+@pytest.fixture
+def sandbox(sandbox_app: Any) -> Sandbox:
+    return sandbox_app.state.sandbox
+
+
+@pytest.fixture
+def audit_path(tmp_path: Path) -> Path:
+    return tmp_path / "audit.jsonl"
+
+
+def make_settings(audit_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "auth_url": AUTH_URL, "api_key": API_KEY, "audit_log": audit_path, "max_retries": 2,
+        "retry_budget_s": 5.0, "timeout_s": 5.0,
+    }
+    return Settings(**{**values, **overrides})
+
+
+@pytest.fixture
+def settings(audit_path: Path) -> Settings:
+    return make_settings(audit_path)
+
+
+@pytest.fixture
+def audit(settings: Settings) -> AsyncIterator[AuditTrail]:
+    trail = AuditTrail(settings.audit_path)
+    yield trail
+    trail.close()
+
+
+@pytest.fixture(params=["legacy", "auto"], ids=["handshake-era", "2026-era"])
+def protocol_mode(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def client(settings: Settings, audit: AuditTrail, sandbox_app: Any) -> AsyncIterator[Client]:
+    server = create_server(settings, audit, transport=httpx2.ASGITransport(app=sandbox_app))
+    async with Client(server, mode="legacy") as connected:
+        yield connected
