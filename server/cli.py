@@ -44,6 +44,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--timeout", dest="timeout_s", type=float, help="seconds per request (default 10) [PROPELAUTH_TIMEOUT]")
     g.add_argument("--max-retries", type=int, help="retries of reads on 429/502/503/504 (default 3) [PROPELAUTH_MAX_RETRIES]")
+    g.add_argument(
+        "--retry-budget", dest="retry_budget_s", type=float,
+        help="seconds a read may spend on retries in all (default 15) [PROPELAUTH_RETRY_BUDGET]",
+    )
+    g.add_argument(
+        "--max-in-flight", type=int,
+        help="PropelAuth requests in flight at once (default 8) [PROPELAUTH_MAX_IN_FLIGHT]",
+    )
     g = p.add_argument_group("sandbox")
     g.add_argument(
         "--sandbox", action="store_true", default=None,
@@ -93,6 +101,13 @@ def _fail(message: str) -> int:
     return EXIT_CONFIG
 
 
+def _flag_for(dest: str) -> str:
+    for action in _parser()._actions:
+        if action.dest == dest and action.option_strings:
+            return action.option_strings[0]
+    return "--" + dest.replace("_", "-")
+
+
 def _settings_error(exc: ValidationError) -> str:
     from server.settings import Settings
 
@@ -103,7 +118,7 @@ def _settings_error(exc: ValidationError) -> str:
         if field is None:
             problems.append(message)
             continue
-        flag = "--" + str(error["loc"][0]).replace("_", "-")
+        flag = _flag_for(str(error["loc"][0]))
         problems.append(f"{field.validation_alias} ({flag}): {message}")
     return "; ".join(problems)
 

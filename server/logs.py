@@ -65,7 +65,7 @@ def configure_logging(
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
         logger_factory=structlog.WriteLoggerFactory(file=out),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=False,  # so structlog.testing.capture_logs() sees every record
     )
     # Libraries that use stdlib logging (the MCP SDK, uvicorn) also write to stderr only.
     logging.basicConfig(stream=out, level=max(_LEVELS[level], logging.WARNING), force=True)

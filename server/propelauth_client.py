@@ -54,6 +54,7 @@ class PropelAuthClient:
         self._http = http
         self._max_retries = max_retries
         self._retry_budget_s = retry_budget_s
+        self._max_in_flight = max_in_flight
         self._slots = anyio.Semaphore(max_in_flight)
         self._in_flight_wait_s = in_flight_wait_s
         self._sleep = sleep  # injectable so resilience tests need not wait for real
@@ -63,7 +64,7 @@ class PropelAuthClient:
             await self._slots.acquire()
         if waited.cancelled_caught:
             raise BackendBusy(
-                f"more than {self._slots.initial_value} PropelAuth requests already in flight",
+                f"{self._max_in_flight} PropelAuth requests already in flight for {self._in_flight_wait_s:g} s",
                 may_have_reached=False,
                 attempts=0,
             )

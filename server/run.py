@@ -52,8 +52,8 @@ def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTra
 
 def serve(settings: Settings) -> int:
     settings, audit, transport = build(settings)
-    server = create_server(settings, audit, transport=transport)
     try:
+        server = create_server(settings, audit, transport=transport)
         if settings.transport == "http":
             from server.http import serve_http
 

@@ -9,6 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 from mcp import Client
+from mcp.types import Implementation
 
 from sandbox import Sandbox, create_app
 from server.app import create_server
@@ -17,6 +18,7 @@ from server.settings import Settings
 
 API_KEY = "sk-test-0123456789abcdefghij"
 AUTH_URL = "http://sandbox.test"
+CLIENT_INFO = Implementation(name="pytest-agent", version="1.2.3")
 
 
 @pytest.fixture
@@ -67,5 +69,5 @@ def protocol_mode(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def client(settings: Settings, audit: AuditTrail, sandbox_app: Any) -> AsyncIterator[Client]:
     server = create_server(settings, audit, transport=httpx2.ASGITransport(app=sandbox_app))
-    async with Client(server, mode="legacy") as connected:
+    async with Client(server, mode="legacy", client_info=CLIENT_INFO) as connected:
         yield connected

@@ -1,0 +1,105 @@
+"""Serve the sandbox on a port with uvicorn: `propelauth-mcp sandbox ...` / `python -m sandbox ...`.
+
+Everything goes to stderr; stdout stays empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
+
+logger = logging.getLogger("sandbox")
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+
+
+def default_db_path() -> str:
+    """`$XDG_STATE_HOME/propelauth-mcp/sandbox.db`, i.e. `~/.local/state/...` when unset."""
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return str(Path(state_home) / "propelauth-mcp" / "sandbox.db")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="propelauth-mcp sandbox",
+        description="Run a local emulator of the PropelAuth Backend API.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface to bind (default {DEFAULT_HOST})")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to bind (default {DEFAULT_PORT})"
+    )
+    parser.add_argument("--api-key", help="the backend API key clients must send (default: generate one)")
+    parser.add_argument(
+        "--db",
+        default=None,
+        help=f"SQLite file, or :memory: (default {default_db_path()}, created on first use)",
+    )
+    parser.add_argument("--seed", action="store_true", help="load the demo data set into a new, empty store")
+    parser.add_argument("--auth-url", help="the Auth URL tokens are issued for (default http://HOST:PORT)")
+    parser.add_argument("--rate-limit", metavar="N/SECONDS", help="answer 429 beyond N requests per SECONDS")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    from sandbox.faults import RateLimit
+
+    try:
+        rate_limit = RateLimit.parse(args.rate_limit) if args.rate_limit else None
+    except ValueError as exc:
+        sys.stderr.write(f"propelauth-mcp sandbox: --rate-limit: {exc}\n")
+        return 2
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    db_path = args.db or default_db_path()
+    if db_path != ":memory:":
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    base_url = f"http://{args.host}:{args.port}"
+    api_key = args.api_key or secrets.token_urlsafe(32)
+
+    import uvicorn
+
+    from sandbox.app import create_app
+
+    app = create_app(api_key=api_key, db_path=db_path, auth_url=args.auth_url or base_url, seed=args.seed)
+    app.state.sandbox.rate_limit = rate_limit
+    # log_config=None: uvicorn's default config sends access logs to stdout.
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    server = _announcing_server(config, _announcement(base_url, db_path, None if args.api_key else api_key))
+    server.run()
+    return 0 if server.started else 1
+
+
+def _announcement(base_url: str, db_path: str, generated_key: str | None) -> str:
+    lines = [
+        f"PropelAuth sandbox ready at {base_url} (store: {db_path})",
+        f"  base URL for clients: {base_url} (API under /api/backend/v1)",
+    ]
+    if generated_key is not None:
+        lines.append(f"  generated API key: {generated_key} (pass --api-key to choose one)")
+    return "\n".join(lines)
+
+
+def _announcing_server(config: uvicorn.Config, announcement: str) -> uvicorn.Server:
+    """A uvicorn server that says where it is (and the generated key) once the socket is bound."""
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                sys.stderr.write(announcement + "\n")
+                sys.stderr.flush()
+
+    return AnnouncingServer(config)

@@ -1,0 +1,46 @@
+"""Fixtures: a fresh in-memory sandbox per test, driven over HTTP through httpx2's ASGI transport."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx2
+import pytest
+from sandbox_testkit import API_KEY, AUTH_URL, client_for
+from starlette.applications import Starlette
+
+from sandbox import create_app
+from sandbox.state import Sandbox
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def app() -> Starlette:
+    return create_app(api_key=API_KEY, auth_url=AUTH_URL)
+
+
+@pytest.fixture
+def sandbox(app: Starlette) -> Sandbox:
+    state: Sandbox = app.state.sandbox
+    return state
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
+    async with client_for(app) as http:
+        yield http
+
+
+@pytest.fixture
+def seeded_app() -> Starlette:
+    return create_app(api_key=API_KEY, auth_url=AUTH_URL, seed=True)
+
+
+@pytest.fixture
+async def seeded(seeded_app: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
+    async with client_for(seeded_app) as http:
+        yield http

@@ -1,0 +1,35 @@
+"""Shared constants and helpers of the sandbox tests (a unique module name: no clash across test dirs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+from starlette.applications import Starlette
+
+API_KEY = "test-api-key"
+AUTH_URL = "https://auth.sandbox.test"
+API = "/api/backend/v1"
+
+
+def client_for(app: Starlette, *, api_key: str | None = API_KEY) -> httpx2.AsyncClient:
+    headers = {} if api_key is None else {"Authorization": f"Bearer {api_key}"}
+    return httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app), base_url="http://sandbox.test", headers=headers
+    )
+
+
+async def create_user(client: httpx2.AsyncClient, **fields: Any) -> str:
+    """Create a user through the API and return its id."""
+    body = {"email": "someone@example.com", **fields}
+    response = await client.post(f"{API}/user/", json=body)
+    assert response.status_code == 200, response.text
+    user_id: str = response.json()["user_id"]
+    return user_id
+
+
+async def fetch_user(client: httpx2.AsyncClient, user_id: str, **params: str) -> dict[str, Any]:
+    response = await client.get(f"{API}/user/{user_id}", params=params)
+    assert response.status_code == 200, response.text
+    user: dict[str, Any] = response.json()
+    return user

@@ -1,0 +1,210 @@
+"""Every call leaves an exact, redacted, hash-chained audit record; the chain detects tampering."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import structlog
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+from structlog.testing import capture_logs
+
+from sandbox.demo import demo_user_id
+from server.app import create_server
+from server.audit import AuditTrail, SecretScrubber, verify
+from server.logs import configure_logging
+from server.settings import Settings
+from tests.conftest import API_KEY, CLIENT_INFO
+
+pytestmark = pytest.mark.anyio
+
+ADA = demo_user_id("ada@example.com")
+CLIENT = {"name": CLIENT_INFO.name, "version": CLIENT_INFO.version}
+
+
+def audit_events(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [entry for entry in logs if entry["event"] == "audit"]
+
+
+def file_records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_a_read_leaves_one_exact_outcome_record(client: Client) -> None:
+    with capture_logs() as logs:
+        await client.call_tool("fetch_user_by_id", {"user_id": ADA})
+    [record] = audit_events(logs)
+    assert record == {
+        "event": "audit", "log_level": "info", "time": record["time"], "kind": "outcome",
+        "call_id": record["call_id"], "tool": "fetch_user_by_id", "operation": "fetchUserById",
+        "arguments": {"user_id": ADA}, "target_user_id": ADA, "confirmed": None, "outcome": "ok",
+        "http_status": 200, "duration_ms": record["duration_ms"], "client": CLIENT, "caller": None,
+        "details": {"attempts": 1},
+    }
+    assert len(record["call_id"]) == 32 and record["duration_ms"] >= 0
+
+
+async def test_a_confirmed_destructive_call_writes_intent_then_outcome(client: Client) -> None:
+    with capture_logs() as logs:
+        await client.call_tool("disable_user", {"user_id": ADA, "confirm": True})
+    intent, outcome = audit_events(logs)
+    common = {
+        "event": "audit", "log_level": "info", "call_id": intent["call_id"], "tool": "disable_user",
+        "operation": "disableUser", "arguments": {"user_id": ADA, "confirm": True}, "target_user_id": ADA,
+        "confirmed": True, "client": CLIENT, "caller": None,
+    }
+    assert intent == {
+        **common, "time": intent["time"], "kind": "intent", "outcome": None, "http_status": None, "duration_ms": None,
+    }
+    assert outcome == {
+        **common, "time": outcome["time"], "kind": "outcome", "outcome": "ok", "http_status": 200,
+        "duration_ms": outcome["duration_ms"], "details": outcome["details"],
+    }
+
+
+async def test_an_unconfirmed_destructive_call_is_recorded_as_rejected(client: Client) -> None:
+    with capture_logs() as logs:
+        await client.call_tool("delete_user", {"user_id": ADA})
+    [record] = audit_events(logs)
+    assert (record["kind"], record["outcome"], record["confirmed"], record["target_user_id"]) == (
+        "outcome", "rejected", False, ADA,
+    )
+
+
+async def test_invalid_and_unknown_calls_are_recorded_as_rejected(client: Client) -> None:
+    with capture_logs() as logs:
+        await client.call_tool("fetch_user_by_id", {"user_id": "not-a-uuid"})
+        with pytest.raises(MCPError):
+            await client.call_tool("no_such_tool", {})
+    invalid, unknown = audit_events(logs)
+    assert (invalid["tool"], invalid["outcome"], invalid["http_status"]) == ("fetch_user_by_id", "rejected", None)
+    assert (unknown["tool"], unknown["outcome"], unknown["details"]) == (
+        "no_such_tool", "rejected", {"reason": "unknown_tool"},
+    )
+
+
+SECRETS = {
+    "password": "Sup3r-Secret-Passw0rd!",
+    "new_password": "An0ther-Secret-Passw0rd",
+    "hash": "$2b$12$SECRETHASHSECRETHASHSECRETHASHSECRETHASH1234",
+    "migrated_hash": "$argon2id$v=19$m=65536,t=3,p=4$SECRETSALT$SECRETDIGEST",
+    "mfa": "JBSWY3DPEHPK3PXPSECRETMFA",
+}
+
+
+@pytest.fixture
+def captured_stderr() -> Iterator[io.StringIO]:
+    """Configure logging as the server does, into a buffer, and restore the defaults afterwards."""
+    stream = io.StringIO()
+    configure_logging("debug", SecretScrubber([API_KEY]), stream=stream)
+    yield stream
+    structlog.reset_defaults()
+    logging.basicConfig(force=True)
+
+
+async def test_a_session_leaves_a_record_per_call_and_no_secret_anywhere(
+    settings: Settings, audit: AuditTrail, sandbox_app: Any, audit_path: Path, captured_stderr: io.StringIO
+) -> None:
+    server = create_server(settings, audit, transport=httpx2.ASGITransport(app=sandbox_app))
+    returned_secrets: list[str] = []
+    results_text: list[str] = []
+    with capture_logs() as logs:
+        async with Client(server, mode="legacy", client_info=CLIENT_INFO) as client:
+            created = await client.call_tool("create_user", {"email": "s@example.com", "password": SECRETS["password"]})
+            assert created.structured_content is not None
+            new_id = created.structured_content["user_id"]
+            calls: list[tuple[str, dict[str, Any]]] = [
+                ("update_user_password", {"user_id": new_id, "password": SECRETS["new_password"]}),
+                ("migrate_user", {"email": "m@example.com", "existing_password_hash": SECRETS["hash"],
+                                  "existing_mfa_base32_encoded_secret": SECRETS["mfa"]}),
+                ("migrate_user_password", {"user_id": new_id, "password_hash": SECRETS["migrated_hash"]}),
+                ("create_user", {"email": "not-an-email", "password": SECRETS["password"]}),
+                ("create_magic_link", {"email": "s@example.com"}),
+                ("create_access_token", {"user_id": new_id, "duration_in_minutes": 5}),
+                ("delete_user", {"user_id": new_id}),
+            ]
+            for name, arguments in calls:
+                result = await client.call_tool(name, arguments)
+                structured = result.structured_content or {}
+                returned_secrets += [structured[k] for k in ("url", "access_token") if k in structured]
+                if name not in ("create_magic_link", "create_access_token"):
+                    results_text.append(result.model_dump_json())
+    audit.close()
+    assert len(returned_secrets) == 2
+    call_ids = {entry["call_id"] for entry in audit_events(logs)}
+    assert len(call_ids) == 1 + len(calls)
+    records = file_records(audit_path)
+    assert {r["call_id"] for r in records if r["kind"] == "outcome"} == call_ids
+    assert verify(audit_path) == (len(records), None)
+    written = audit_path.read_text() + captured_stderr.getvalue() + "".join(results_text)
+    for secret in [API_KEY, *SECRETS.values(), *returned_secrets]:
+        assert secret not in written
+
+
+def test_verify_counts_an_intact_chain_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    for run in range(2):
+        trail = AuditTrail(path)
+        for n in range(3):
+            trail.write({"kind": "outcome", "call_id": f"{run}-{n}"})
+        trail.close()
+    assert verify(path) == (6, None)
+    assert [r["seq"] for r in file_records(path)] == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path)
+    for n in range(5):
+        trail.write({"kind": "outcome", "call_id": f"call-{n}", "outcome": "ok"})
+    trail.close()
+    return path
+
+
+def rewrite(path: Path, change: Any) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(change(lines)))
+
+
+def test_verify_reports_an_edited_record(chain: Path) -> None:
+    rewrite(chain, lambda lines: [*lines[:2], lines[2].replace('"ok"', '"error"'), *lines[3:]])
+    good, problem = verify(chain)
+    assert good == 3 and problem is not None and "line 3" in problem and "edited" in problem
+
+
+def test_verify_reports_a_removed_record(chain: Path) -> None:
+    rewrite(chain, lambda lines: [*lines[:2], *lines[3:]])
+    good, problem = verify(chain)
+    assert good == 2 and problem is not None and "removed" in problem
+
+
+def test_verify_reports_reordered_records(chain: Path) -> None:
+    rewrite(chain, lambda lines: [lines[0], lines[2], lines[1], *lines[3:]])
+    good, problem = verify(chain)
+    assert good == 1 and problem is not None and "line 2" in problem
+
+
+async def test_state_changing_tools_refuse_when_the_audit_file_cannot_be_written(
+    tmp_path: Path, sandbox_app: Any, sandbox: Any
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    settings = Settings(auth_url="http://sandbox.test", api_key=API_KEY, audit_log=blocker / "audit.jsonl")
+    trail = AuditTrail(settings.audit_path)
+    assert not trail.writable
+    server = create_server(settings, trail, transport=httpx2.ASGITransport(app=sandbox_app))
+    async with Client(server, mode="legacy") as client:
+        read = await client.call_tool("fetch_user_by_id", {"user_id": ADA})
+        before = sandbox.store.get_user(ADA)
+        write = await client.call_tool("disable_user", {"user_id": ADA, "confirm": True})
+    assert not read.is_error
+    assert write.is_error and "audit" in write.content[0].text
+    assert sandbox.store.get_user(ADA) == before

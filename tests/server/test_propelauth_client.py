@@ -1,0 +1,153 @@
+"""The PropelAuth client: retries reads where safe, never re-sends a write that may have landed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+import httpx2
+import pytest
+
+from server.propelauth_client import PropelAuthClient
+from tools.backend import ApiRequest, BackendBusy, BackendTimeout, BackendUnreachable
+
+pytestmark = pytest.mark.anyio
+
+READ = ApiRequest("GET", "/api/backend/v1/user/query", query={"page_size": "2"})
+WRITE = ApiRequest("POST", "/api/backend/v1/user/", json={"email": "a@example.com"}, changes_state=True)
+
+
+class Script:
+    """A MockTransport handler answering from a list, recording what was sent."""
+
+    def __init__(self, *answers: httpx2.Response | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx2.Request] = []
+
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def client_for(script: Script, sleeps: list[float], **options: float) -> PropelAuthClient:
+    async def record_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(script), base_url="https://auth.example.com")
+    return PropelAuthClient(http, sleep=record_sleep, **options)  # type: ignore[arg-type]
+
+
+def rate_limited(seconds: int) -> httpx2.Response:
+    return httpx2.Response(429, text=f"Rate limited. Please wait {seconds} seconds before trying again.")
+
+
+async def test_a_read_is_retried_on_503_and_then_succeeds() -> None:
+    script = Script(httpx2.Response(503), httpx2.Response(502), httpx2.Response(200, json={"users": []}))
+    sleeps: list[float] = []
+    response = await client_for(script, sleeps).send(READ)
+    assert (response.status, response.body, response.attempts, response.retried_statuses) == (
+        200, {"users": []}, 3, (503, 502),
+    )
+    assert len(sleeps) == 2 and all(0 <= s <= 4 for s in sleeps)
+
+
+async def test_a_read_honours_the_wait_named_by_a_429() -> None:
+    script = Script(rate_limited(2), httpx2.Response(200, json={}))
+    sleeps: list[float] = []
+    response = await client_for(script, sleeps).send(READ)
+    assert response.status == 200 and sleeps == [2.0]
+
+
+async def test_a_429_whose_wait_exceeds_the_budget_is_returned_at_once() -> None:
+    script = Script(rate_limited(60))
+    sleeps: list[float] = []
+    response = await client_for(script, sleeps, retry_budget_s=15.0).send(READ)
+    assert (response.status, response.attempts, sleeps) == (429, 1, [])
+    assert "60 seconds" in response.body
+
+
+async def test_retries_stop_after_max_retries() -> None:
+    script = Script(*[httpx2.Response(503) for _ in range(3)])
+    sleeps: list[float] = []
+    response = await client_for(script, sleeps, max_retries=2).send(READ)
+    assert (response.status, response.attempts, len(script.requests)) == (503, 3, 3)
+
+
+async def test_a_write_is_never_retried_on_an_error_status() -> None:
+    script = Script(httpx2.Response(503), httpx2.Response(200, json={"user_id": "x"}))
+    response = await client_for(script, []).send(WRITE)
+    assert (response.status, len(script.requests)) == (503, 1)
+
+
+async def test_a_write_that_timed_out_is_reported_as_maybe_applied_and_not_retried() -> None:
+    script = Script(httpx2.ReadTimeout("slow"), httpx2.Response(200, json={}))
+    with pytest.raises(BackendTimeout) as raised:
+        await client_for(script, []).send(WRITE)
+    assert raised.value.may_have_reached is True and len(script.requests) == 1
+
+
+async def test_a_write_whose_connection_was_refused_is_retried_because_nothing_arrived() -> None:
+    script = Script(httpx2.ConnectError("refused"), httpx2.Response(200, json={"user_id": "x"}))
+    response = await client_for(script, []).send(WRITE)
+    assert (response.status, response.attempts) == (200, 2)
+
+
+async def test_an_unreachable_backend_is_reported_after_the_retries() -> None:
+    script = Script(*[httpx2.ConnectError("refused") for _ in range(4)])
+    with pytest.raises(BackendUnreachable) as raised:
+        await client_for(script, []).send(READ)
+    assert (raised.value.may_have_reached, raised.value.attempts) == (False, 4)
+
+
+async def test_a_connection_dropped_mid_write_is_reported_as_maybe_applied() -> None:
+    script = Script(httpx2.RemoteProtocolError("peer closed"))
+    with pytest.raises(BackendUnreachable) as raised:
+        await client_for(script, []).send(WRITE)
+    assert raised.value.may_have_reached is True and len(script.requests) == 1
+
+
+async def test_a_body_that_is_not_json_is_returned_as_text() -> None:
+    script = Script(httpx2.Response(200, text="<html>oops</html>"))
+    response = await client_for(script, []).send(READ)
+    assert response.body == "<html>oops</html>"
+
+
+async def test_query_values_and_the_json_body_are_sent_as_given() -> None:
+    script = Script(httpx2.Response(200, json={}), httpx2.Response(200, json={}))
+    client = client_for(script, [])
+    await client.send(READ)
+    await client.send(WRITE)
+    assert str(script.requests[0].url) == "https://auth.example.com/api/backend/v1/user/query?page_size=2"
+    assert script.requests[1].content == b'{"email":"a@example.com"}'
+
+
+async def test_requests_beyond_the_in_flight_bound_wait_then_give_up_without_sending() -> None:
+    release = anyio.Event()
+    sent: list[str] = []
+
+    async def slow(request: httpx2.Request) -> httpx2.Response:
+        sent.append(request.url.path)
+        await release.wait()
+        return httpx2.Response(200, json={})
+
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(slow), base_url="https://auth.example.com")
+    client = PropelAuthClient(http, max_in_flight=1, in_flight_wait_s=0.05)
+    outcomes: list[object] = []
+
+    async def call(record: Callable[[object], None]) -> None:
+        try:
+            record(await client.send(READ))
+        except BackendBusy as exc:
+            record(exc)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call, outcomes.append)
+            await anyio.wait_all_tasks_blocked()
+            await call(outcomes.append)
+            release.set()
+    assert isinstance(outcomes[0], BackendBusy) and outcomes[0].may_have_reached is False
+    assert len(sent) == 1

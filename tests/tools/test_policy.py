@@ -1,0 +1,76 @@
+"""Which tools are exposed, as github-mcp-server does it, and what counts as a confirmation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tools import ExposurePolicy, is_confirmed, tool_definitions
+
+ALL = tool_definitions()
+
+
+def names(policy: ExposurePolicy) -> set[str]:
+    return {d.name for d in policy.exposed(ALL)}
+
+
+def test_by_default_every_tool_is_exposed() -> None:
+    assert len(ExposurePolicy().exposed(ALL)) == 20
+
+
+def test_toolsets_select_whole_groups() -> None:
+    assert names(ExposurePolicy(toolsets={"sessions", "employees"})) == {
+        "logout_all_user_sessions",
+        "fetch_employee_by_id",
+    }
+
+
+def test_an_explicit_tool_list_overrides_toolsets() -> None:
+    assert names(ExposurePolicy(toolsets={"employees"}, tools={"create_user"})) == {"create_user"}
+
+
+def test_excluded_tools_are_removed() -> None:
+    exposed = names(ExposurePolicy(toolsets={"users"}, exclude_tools={"delete_user"}))
+    assert "delete_user" not in exposed
+    assert "disable_user" in exposed
+
+
+def test_read_only_removes_every_write_whatever_else_says() -> None:
+    exposed = names(ExposurePolicy(read_only=True, tools={"delete_user", "fetch_user_by_id"}))
+    assert exposed == {"fetch_user_by_id"}
+    assert names(ExposurePolicy(read_only=True)) == {
+        "fetch_user_by_id",
+        "fetch_user_by_email",
+        "fetch_user_by_username",
+        "query_users",
+        "fetch_employee_by_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("policy", "bad", "valid"),
+    [
+        (ExposurePolicy(toolsets={"user"}), "user", "magic_links"),
+        (ExposurePolicy(tools={"remove_user"}), "remove_user", "delete_user"),
+        (ExposurePolicy(exclude_tools={"nuke"}), "nuke", "delete_user"),
+    ],
+)
+def test_unknown_names_are_a_clear_error_listing_the_valid_ones(
+    policy: ExposurePolicy, bad: str, valid: str
+) -> None:
+    with pytest.raises(ValueError, match=bad) as raised:
+        policy.exposed(ALL)
+    assert valid in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "confirmed"),
+    [
+        ({"confirm": True}, True),
+        ({"confirm": False}, False),
+        ({}, False),
+        ({"confirm": "true"}, False),
+        ({"confirm": 1}, False),
+    ],
+)
+def test_only_a_literal_true_confirms(arguments: dict[str, object], confirmed: bool) -> None:
+    assert is_confirmed(arguments) is confirmed

@@ -1,0 +1,246 @@
+"""Build the ToolDefinitions from the spec and the catalog.
+
+Input schema: the operation's path, query and body parameters merged into one self-contained object
+schema (refs inlined, vendor keys and spec prose dropped, snake_case names). Output schema: the 2xx
+response schema, lean (types and structure only), or a small `{ok, user_id}` object for operations
+whose response carries nothing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from schemas import load_spec
+from tools.catalog import CATALOG, OPEN_WORLD, CatalogEntry
+from tools.model import Operation, ToolDefinition
+
+_METHODS = ("get", "put", "post", "delete", "patch")
+
+# Keywords worth their tokens to an agent choosing arguments (everything else is dropped).
+_INPUT_KEYWORDS = frozenset(
+    {
+        "type",
+        "format",
+        "enum",
+        "minimum",
+        "maximum",
+        "minLength",
+        "default",
+        "items",
+        "properties",
+        "required",
+        "additionalProperties",
+    }
+)
+# Output schemas describe shape only; formats and defaults would cost tokens and say little.
+_OUTPUT_KEYWORDS = frozenset({"type", "enum", "items", "properties", "required", "additionalProperties"})
+# Formats that carry no checkable meaning ("password" is a UI hint).
+_DROPPED_FORMATS = frozenset({"password"})
+
+CONFIRM_ARGUMENT = "confirm"
+_CONFIRM_SCHEMA = {"type": "boolean", "description": "true to do it; omit for a preview"}
+
+
+class SpecError(ValueError):
+    """The spec and the catalog do not fit together (a programming error, found at start-up)."""
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def _resolve(spec: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        ref = node["$ref"]
+        if not ref.startswith("#/"):
+            raise SpecError(f"external $ref not supported: {ref}")
+        target: Any = spec
+        for part in ref[2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _clean(spec: dict[str, Any], node: Any, keep: frozenset[str], *, shallow_maps: bool = False) -> Any:
+    """Inline refs and keep only the `keep` keywords, recursively.
+
+    shallow_maps: the values of a map (`additionalProperties`) keep only their type; used for output
+    schemas, where e.g. the org memberships' full shape would cost ~500 bytes per User schema.
+    """
+    if isinstance(node, bool) or not isinstance(node, dict):
+        return node
+    node = _resolve(spec, node)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key not in keep:
+            continue
+        if key == "properties":
+            out[key] = {
+                name: _clean(spec, sub, keep, shallow_maps=shallow_maps) for name, sub in value.items()
+            }
+        elif key == "additionalProperties" and shallow_maps and isinstance(value, dict):
+            out[key] = {"type": _resolve(spec, value)["type"]}
+        elif key in ("items", "additionalProperties"):
+            out[key] = _clean(spec, value, keep, shallow_maps=shallow_maps)
+        elif key == "format" and value in _DROPPED_FORMATS:
+            continue
+        else:
+            out[key] = value
+    return out
+
+
+def _find_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for path, item in spec["paths"].items():
+        for method in _METHODS:
+            if method in item:
+                op = item[method]
+                found[op["operationId"]] = (method.upper(), path, op)
+    return found
+
+
+def _success_schema(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
+    """The 2xx JSON schema, or None when the response carries nothing to read (Empty)."""
+    for status, response in op["responses"].items():
+        if not str(status).startswith("2"):
+            continue
+        response = _resolve(spec, response)
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None or schema.get("$ref") == "#/components/schemas/Empty":
+            return None
+        return _resolve(spec, schema)
+    raise SpecError(f"{op['operationId']}: no 2xx response")
+
+
+def _no_body_output_schema(lists_updated_fields: bool) -> dict[str, Any]:
+    properties: dict[str, Any] = {"ok": {"type": "boolean"}, "user_id": {"type": "string"}}
+    if lists_updated_fields:
+        properties["updated"] = {"type": "array", "items": {"type": "string"}}
+    return {"type": "object", "required": ["ok"], "properties": properties}
+
+
+def lists_updated_fields(operation: Operation) -> bool:
+    """PUTs with a body report which fields they sent: the agent sees what changed."""
+    return operation.method == "PUT" and bool(operation.body_params)
+
+
+def _derive_one(
+    spec: dict[str, Any], entry: CatalogEntry, method: str, path: str, op: dict[str, Any]
+) -> ToolDefinition:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    path_params: dict[str, str] = {}
+    query_params: list[str] = []
+    body_params: list[str] = []
+
+    def add(name: str, schema: Any, is_required: bool) -> None:
+        if name in properties:
+            raise SpecError(f"{entry.name}: argument {name!r} appears twice")
+        properties[name] = _clean(spec, schema, _INPUT_KEYWORDS)
+        if is_required:
+            required.append(name)
+
+    for raw in op.get("parameters", []):
+        param = _resolve(spec, raw)
+        name = snake_case(param["name"])
+        if param["in"] == "path":
+            path_params[name] = param["name"]
+        elif param["in"] == "query":
+            query_params.append(name)
+        else:
+            raise SpecError(f"{entry.name}: unsupported parameter location {param['in']!r}")
+        add(name, param["schema"], bool(param.get("required")) or param["in"] == "path")
+
+    has_body = "requestBody" in op
+    if has_body:
+        body = _resolve(spec, op["requestBody"])
+        body_schema = _resolve(spec, body["content"]["application/json"]["schema"])
+        body_required = set(body_schema.get("required", ())) if body.get("required") else set()
+        for name, schema in body_schema.get("properties", {}).items():
+            body_params.append(name)
+            add(name, schema, name in body_required)
+
+    for name, note in entry.argument_notes.items():
+        properties[name]["description"] = note
+    for name, value in entry.applied_defaults.items():
+        properties[name]["default"] = value
+        if name in required:
+            required.remove(name)
+    if entry.requires_confirmation:
+        properties[CONFIRM_ARGUMENT] = dict(_CONFIRM_SCHEMA)
+
+    input_schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        input_schema["required"] = required
+    input_schema["additionalProperties"] = False
+    input_schema.update(entry.schema_extras)
+
+    operation = Operation(
+        operation_id=entry.operation_id,
+        method=method,
+        path_template=path,
+        path_params=path_params,
+        query_params=tuple(query_params),
+        body_params=tuple(body_params),
+        has_body=has_body,
+    )
+    success = _success_schema(spec, op)
+    if success is None:
+        output_schema = _no_body_output_schema(lists_updated_fields(operation))
+    else:
+        output_schema = _clean(spec, success, _OUTPUT_KEYWORDS, shallow_maps=True)
+        if output_schema.get("type") != "object":
+            raise SpecError(f"{entry.name}: the 2xx schema is not an object")
+
+    # Every tool with a user_id argument acts on that user (the audit and the preview name them).
+    target = "user_id" if "user_id" in properties else None
+    return ToolDefinition(
+        name=entry.name,
+        title=entry.title,
+        description=entry.description,
+        toolset=entry.toolset,
+        operation=operation,
+        input_schema=input_schema,
+        output_schema=output_schema,
+        read_only=entry.read_only,
+        destructive=entry.destructive,
+        idempotent=entry.idempotent,
+        open_world=OPEN_WORLD,
+        requires_confirmation=entry.requires_confirmation,
+        target_user_argument=target,
+    )
+
+
+def derive_definitions(
+    spec: dict[str, Any], catalog: tuple[CatalogEntry, ...] = CATALOG
+) -> tuple[ToolDefinition, ...]:
+    operations = _find_operations(spec)
+    missing = {entry.operation_id for entry in catalog} - operations.keys()
+    if missing:
+        raise SpecError(f"operations not in the spec: {sorted(missing)}")
+    return tuple(_derive_one(spec, entry, *operations[entry.operation_id]) for entry in catalog)
+
+
+@functools.cache
+def tool_definitions() -> tuple[ToolDefinition, ...]:
+    """All tool definitions, derived once per process. Treat the schemas as read-only."""
+    return derive_definitions(load_spec())
+
+
+@functools.cache
+def _by_name() -> dict[str, ToolDefinition]:
+    return {definition.name: definition for definition in tool_definitions()}
+
+
+def get_definition(name: str) -> ToolDefinition | None:
+    return _by_name().get(name)
+
+
+@functools.cache
+def catalog_entry(name: str) -> CatalogEntry:
+    for entry in CATALOG:
+        if entry.name == name:
+            return entry
+    raise KeyError(name)

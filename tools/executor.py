@@ -1,0 +1,173 @@
+"""The one generic executor: validate, confirm, build the request, send, map the answer.
+
+Every tool goes through `execute`; what differs between tools is data (the definition and the
+catalog entry), never a branch on the tool name here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+from tools.backend import ApiRequest, ApiResponse, Backend, BackendError
+from tools.derive import CONFIRM_ARGUMENT, catalog_entry, lists_updated_fields
+from tools.failures import http_failure, not_found_text, transport_failure, unexpected_answer
+from tools.model import ToolDefinition, ToolOutcome
+from tools.policy import is_confirmed
+from tools.render import RENDERERS, full_name, when
+from tools.validation import argument_errors, validator_for
+
+USER_PATH = "/api/backend/v1/user/{userId}"
+
+
+async def execute(
+    definition: ToolDefinition, arguments: Mapping[str, Any] | None, backend: Backend
+) -> ToolOutcome:
+    arguments = {} if arguments is None else arguments
+    errors = argument_errors(definition.input_schema, arguments)
+    if errors:
+        return ToolOutcome(
+            "rejected",
+            f"Invalid arguments for {definition.name}, nothing was sent: " + "; ".join(errors) + ".",
+            details={"reason": "invalid_arguments", "errors": errors},
+        )
+    args = normalise(definition, arguments)
+    target = args.get(definition.target_user_argument) if definition.target_user_argument else None
+    confirmed = is_confirmed(args) if definition.requires_confirmation else None
+
+    if confirmed is False:
+        outcome = await preview(definition, args, backend)
+    else:
+        outcome = await _send(definition, args, backend)
+    outcome.confirmed = confirmed
+    outcome.target_user_id = target
+    return outcome
+
+
+def normalise(definition: ToolDefinition, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Lower-case UUIDs (PropelAuth knows ids only in lower case) and apply the catalog's defaults."""
+    properties = definition.input_schema.get("properties", {})
+    args = {
+        name: value.lower()
+        if isinstance(value, str) and properties.get(name, {}).get("format") == "uuid"
+        else value
+        for name, value in arguments.items()
+    }
+    for name, value in catalog_entry(definition.name).applied_defaults.items():
+        args.setdefault(name, value)
+    return args
+
+
+def build_request(definition: ToolDefinition, args: Mapping[str, Any]) -> ApiRequest:
+    operation = definition.operation
+    path = operation.path_template
+    for argument, placeholder in operation.path_params.items():
+        path = path.replace("{" + placeholder + "}", quote(str(args[argument]), safe=""))
+    query = {name: _query_value(args[name]) for name in operation.query_params if args.get(name) is not None}
+    body: dict[str, Any] | None = None
+    if operation.has_body:
+        body = {
+            name: args[name] for name in operation.body_params if name in args and name != CONFIRM_ARGUMENT
+        }
+    return ApiRequest(
+        method=operation.method,
+        path=path,
+        query=query,
+        json=body,
+        changes_state=operation.method != "GET",
+    )
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+async def _send(definition: ToolDefinition, args: dict[str, Any], backend: Backend) -> ToolOutcome:
+    request = build_request(definition, args)
+    try:
+        response = await backend.send(request)
+    except BackendError as error:
+        return transport_failure(definition, args, error)
+    if not response.ok:
+        return http_failure(definition, args, response)
+    return _success(definition, args, request, response)
+
+
+def _success(
+    definition: ToolDefinition, args: dict[str, Any], request: ApiRequest, response: ApiResponse
+) -> ToolOutcome:
+    renderer = RENDERERS.get(definition.operation.operation_id)
+    details = {"attempts": response.attempts}
+    if renderer is None:
+        # The service's body carries nothing to read (the official SDKs ignore it): report what we did.
+        structured: dict[str, Any] = {"ok": True}
+        if args.get("user_id") is not None:
+            structured["user_id"] = args["user_id"]
+        if lists_updated_fields(definition.operation):
+            structured["updated"] = sorted((request.json or {}).keys())
+        done = catalog_entry(definition.name).done or f"{definition.title}: done."
+        text = done.format_map(args)
+        return ToolOutcome("ok", text, structured=structured, http_status=response.status, details=details)
+
+    body = response.body
+    if not isinstance(body, dict) or not validator_for(
+        definition.output_schema, check_formats=False
+    ).is_valid(body):
+        return unexpected_answer(definition, args, response)
+    return ToolOutcome(
+        "ok", renderer(body, args), structured=body, http_status=response.status, details=details
+    )
+
+
+async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Backend) -> ToolOutcome:
+    """Say what a confirm-gated call would do, to whom, reading the user first; change nothing."""
+    user_id = str(args["user_id"])
+    request = ApiRequest("GET", USER_PATH.replace("{userId}", quote(user_id, safe="")))
+    try:
+        response = await backend.send(request)
+    except BackendError as error:
+        failed = transport_failure(definition, args, error)
+        return _rejected_preview(
+            definition, f"Could not fetch a preview: {failed.text}", None, failed.details
+        )
+    if response.status == 404:
+        return _rejected_preview(
+            definition, f"{not_found_text(definition, args)} Nothing to do.", 404, {"reason": "not_found"}
+        )
+    if not response.ok:
+        failed = http_failure(definition, args, response)
+        return _rejected_preview(
+            definition, f"Could not fetch a preview: {failed.text}", response.status, failed.details
+        )
+    user = response.body if isinstance(response.body, dict) else {}
+    consequence = catalog_entry(definition.name).consequence or f"run {definition.name} on"
+    summary = {
+        "email": user.get("email"),
+        "name": full_name(user),
+        "enabled": user.get("enabled"),
+        "mfa_enabled": user.get("mfa_enabled"),
+        "last_active": when(user.get("last_active_at")),
+    }
+    text = (
+        f"Not done yet: this would {consequence} user {user_id} "
+        f"({summary['email']}, {summary['name']}; {'enabled' if summary['enabled'] else 'disabled'}; "
+        f"2FA {'on' if summary['mfa_enabled'] else 'off'}; last active {summary['last_active']}). "
+        f"If that is the right user, call {definition.name} again with the same arguments and confirm: true."
+    )
+    return _rejected_preview(
+        definition, text, response.status, {"reason": "confirmation_required", "preview": summary}
+    )
+
+
+def _rejected_preview(
+    definition: ToolDefinition, text: str, status: int | None, details: dict[str, Any]
+) -> ToolOutcome:
+    details = {
+        **details,
+        "reason": details.get("reason", "confirmation_required"),
+        "preview_of": definition.name,
+    }
+    return ToolOutcome("rejected", text, http_status=status, details=details)

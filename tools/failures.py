@@ -1,0 +1,181 @@
+"""Turn PropelAuth error statuses and transport failures into messages an agent can act on.
+
+Each message says what happened and what to do next; `details` carries the facts for the audit
+(reason code, attempts). No exception text or stack trace ever reaches a message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tools.backend import ApiResponse, BackendBusy, BackendError, BackendRefused, BackendTimeout
+from tools.derive import catalog_entry
+from tools.model import ToolDefinition, ToolOutcome
+
+UNAUTHORIZED = (
+    "PropelAuth rejected the API key (HTTP 401); "
+    "check PROPELAUTH_API_KEY / --api-key and PROPELAUTH_AUTH_URL."
+)
+_RATE_LIMIT_WAIT = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+second", re.IGNORECASE)
+
+
+def changes_state(definition: ToolDefinition) -> bool:
+    return definition.operation.method != "GET"
+
+
+def check_hint(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
+    """How to find out whether a write that may have happened did happen."""
+    if "user_id" in arguments:
+        return f"check with fetch_user_by_id (user_id {arguments['user_id']}) before retrying"
+    if "email" in arguments:
+        return f"check with fetch_user_by_email ({arguments['email']}) before retrying"
+    return "check before retrying"
+
+
+def _attempts(response: ApiResponse | BackendError) -> dict[str, Any]:
+    return {"attempts": response.attempts, "elapsed_s": round(response.elapsed_s, 3)}
+
+
+def _times(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _snippet(body: Any) -> str:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=str)
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _format(template: str, arguments: Mapping[str, Any]) -> str:
+    return template.format_map({key: value for key, value in arguments.items()})
+
+
+def not_found_text(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
+    template = catalog_entry(definition.name).not_found
+    if template is not None:
+        try:
+            return _format(template, arguments)
+        except (KeyError, ValueError):
+            pass
+    if "user_id" in arguments:
+        return f"No user with id {arguments['user_id']}."
+    return "PropelAuth found nothing matching the request (HTTP 404)."
+
+
+def field_errors_text(body: Any) -> tuple[str, dict[str, list[str]]]:
+    """Render PropelAuth's flat {"field": ["message", ...]} 400 body; ("", {}) if it is not one."""
+    if not isinstance(body, dict) or not body:
+        return "", {}
+    fields: dict[str, list[str]] = {}
+    for name, messages in body.items():
+        if isinstance(messages, str):
+            messages = [messages]
+        if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
+            return "", {}
+        fields[str(name)] = messages
+    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items()), fields
+
+
+def http_failure(
+    definition: ToolDefinition, arguments: Mapping[str, Any], response: ApiResponse
+) -> ToolOutcome:
+    status = response.status
+    details: dict[str, Any] = _attempts(response)
+    name = definition.name
+
+    def outcome(text: str, reason: str, **extra: Any) -> ToolOutcome:
+        return ToolOutcome("error", text, http_status=status, details={"reason": reason, **details, **extra})
+
+    if status == 400:
+        body = response.body
+        if isinstance(body, dict) and isinstance(body.get("user_facing_error"), str):
+            return outcome(f"PropelAuth refused: {body['user_facing_error']}", "bad_request")
+        text, fields = field_errors_text(body)
+        if fields:
+            return outcome(
+                f"PropelAuth rejected these fields: {text}. Fix them and call again.",
+                "bad_request",
+                field_errors=fields,
+            )
+        return outcome(f"PropelAuth rejected the request (HTTP 400): {_snippet(body)}", "bad_request")
+    if status == 401:
+        return outcome(UNAUTHORIZED, "unauthorized")
+    if name == "create_access_token" and status == 403:
+        return outcome(f"No user with id {arguments.get('user_id')}.", "not_found")
+    if name == "create_access_token" and status == 404:
+        return outcome(
+            "Access-token creation is not enabled for this PropelAuth project; enable it in the "
+            "PropelAuth dashboard, or use create_magic_link.",
+            "feature_disabled",
+        )
+    if status == 404:
+        return outcome(not_found_text(definition, arguments), "not_found")
+    if status == 426:
+        return outcome(
+            "Organizations are not enabled for this PropelAuth project; call again without include_orgs.",
+            "orgs_not_enabled",
+        )
+    if status == 429:
+        match = _RATE_LIMIT_WAIT.search(response.body) if isinstance(response.body, str) else None
+        wait = float(match.group(1)) if match else None
+        wait_text = f"wait {match.group(1)} seconds" if match else "wait a little"
+        return outcome(
+            f"PropelAuth rate-limited the request after {_times(response.attempts)}; {wait_text} and "
+            "try again. Nothing was changed.",
+            "rate_limited",
+            retry_after_s=wait,
+        )
+    if status >= 500:
+        text = f"PropelAuth failed (HTTP {status}) after {_times(response.attempts)}."
+        if changes_state(definition):
+            text += f" The change may or may not have been applied; {check_hint(definition, arguments)}."
+        else:
+            text += " Nothing was changed; try again later."
+        return outcome(text, "server_error")
+    return outcome(f"PropelAuth refused the request (HTTP {status}): {_snippet(response.body)}", "http_error")
+
+
+def transport_failure(
+    definition: ToolDefinition, arguments: Mapping[str, Any], error: BackendError
+) -> ToolOutcome:
+    details: dict[str, Any] = _attempts(error)
+    if isinstance(error, BackendBusy):
+        return ToolOutcome(
+            "error",
+            "Too many requests are in flight from this server; nothing was sent. Retry shortly.",
+            details={"reason": "busy", **details},
+        )
+    if isinstance(error, BackendRefused):
+        # Our own server's refusal (audit log unwritable, blast-radius limit): its message is ours to show.
+        return ToolOutcome(
+            "error",
+            f"This server refused to send the request: {error}. Nothing was sent.",
+            details={"reason": "refused", **details},
+        )
+    reason = "timeout" if isinstance(error, BackendTimeout) else "unreachable"
+    what = "PropelAuth did not answer in time" if reason == "timeout" else "Could not reach PropelAuth"
+    text = f"{what} after {_times(error.attempts)}."
+    if changes_state(definition) and error.may_have_reached:
+        text += f" The request may or may not have been applied; {check_hint(definition, arguments)}."
+    else:
+        text += " Nothing was changed; try again later."
+    return ToolOutcome(
+        "error", text, details={"reason": reason, "may_have_reached": error.may_have_reached, **details}
+    )
+
+
+def unexpected_answer(
+    definition: ToolDefinition, arguments: Mapping[str, Any], response: ApiResponse
+) -> ToolOutcome:
+    text = f"PropelAuth answered unexpectedly (HTTP {response.status} with a body of the wrong shape)."
+    if changes_state(definition):
+        text += f" The change probably happened; {check_hint(definition, arguments)}."
+    return ToolOutcome(
+        "error",
+        text,
+        http_status=response.status,
+        details={"reason": "unexpected_response", **_attempts(response)},
+    )

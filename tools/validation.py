@@ -1,0 +1,151 @@
+"""Check tool arguments against the input schema the tool advertises (JSON Schema 2020-12).
+
+Validators are built lazily, one per schema, and cached: building them at import would cost start-up
+time for tools that may never be called.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tools.secrets import SECRET_ARGUMENTS
+
+if TYPE_CHECKING:  # jsonschema is imported on first use: its format checkers cost ~150 ms at import
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import ValidationError
+
+# An absolute URI (RFC 3986 characters only, no spaces); http(s) ones must name a host. Our own check,
+# so that it does not depend on which optional format packages are installed.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+# jsonschema's own "email" check only looks for an "@". PropelAuth refuses addresses without a
+# dotted domain, so check a practical shape: local@label(.label)+, no spaces, no empty labels.
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$"
+)
+
+
+@functools.cache
+def format_checker() -> FormatChecker:
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    # The 2020-12 checker set (uuid needs no extra package); uri and email are replaced below.
+    checker = FormatChecker(formats=())
+    checker.checkers.update(Draft202012Validator.FORMAT_CHECKER.checkers)
+
+    @checker.checks("uri")
+    def _is_uri(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        if not _URI.fullmatch(instance):
+            return False
+        parts = urlsplit(instance)
+        return parts.scheme.lower() not in ("http", "https") or bool(parts.hostname)
+
+    @checker.checks("email")
+    def _is_email(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        local = instance.split("@", 1)[0]
+        return bool(_EMAIL.fullmatch(instance)) and not local.startswith(".") and ".." not in instance
+
+    return checker
+
+
+_validators: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def validator_for(schema: dict[str, Any], *, check_formats: bool = True) -> Draft202012Validator:
+    """The cached validator of `schema` (keyed by identity: definitions are built once per process)."""
+    key = id(schema) * 2 + int(check_formats)
+    cached = _validators.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(schema, format_checker=format_checker() if check_formats else None)
+    _validators[key] = (schema, validator)  # keeps the schema alive, so its id is not reused
+    return validator
+
+
+def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:
+    """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid."""
+    errors = sorted(
+        validator_for(schema).iter_errors(arguments), key=lambda e: (list(map(str, e.path)), str(e.validator))
+    )
+    messages: list[str] = []
+    for error in errors:
+        for message in _describe(error, schema):
+            if message not in messages:
+                messages.append(message)
+    return messages
+
+
+def _field(error: ValidationError) -> str:
+    return ".".join(str(part) for part in error.absolute_path)
+
+
+def _shown(error: ValidationError) -> str:
+    """The offending value for a message; never the value of a secret argument."""
+    if any(str(part) in SECRET_ARGUMENTS for part in error.absolute_path):
+        return "the value"
+    text = repr(error.instance)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(error: ValidationError, root: dict[str, Any]) -> list[str]:
+    field = _field(error)
+    prefix = f"{field}: " if field else ""
+    kind = error.validator
+    if kind == "required":
+        present = error.instance if isinstance(error.instance, dict) else {}
+        missing = [name for name in error.validator_value if name not in present]
+        return [f"{prefix}{name}: required" for name in missing]
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(error.schema.get("properties", {}))
+        out = []
+        for name in error.instance:
+            if name in known:
+                continue
+            hint = difflib.get_close_matches(str(name), known, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            out.append(f"{prefix}extra field '{name}' is not allowed{suggestion}")
+        return out
+    if kind == "format":
+        return [f"{prefix}{_shown(error)} is not a valid {error.validator_value}"]
+    if kind == "type":
+        expected = error.validator_value
+        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
+        return [f"{prefix}expected {expected_text}, got {_json_type(error.instance)}"]
+    if kind == "enum":
+        return [f"{prefix}{_shown(error)} is not one of {', '.join(map(str, error.validator_value))}"]
+    if kind in ("minimum", "maximum"):
+        bound = "at least" if kind == "minimum" else "at most"
+        return [f"{prefix}must be {bound} {error.validator_value}, got {_shown(error)}"]
+    if kind == "minLength":
+        return [f"{prefix}must not be empty" if error.validator_value == 1 else f"{prefix}too short"]
+    if kind == "minProperties" and not field:
+        required = set(root.get("required", ()))
+        optional = [name for name in root.get("properties", {}) if name not in required]
+        return [f"give at least one of: {', '.join(optional)}"]
+    return [f"{prefix}{error.message}"]
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
