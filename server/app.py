@@ -35,9 +35,34 @@ INSTRUCTIONS = (
 )
 
 
-@dataclass
 class AppState:
-    backend: Backend
+    """Per-process state: the PropelAuth client, created on first use.
+
+    Creating an httpx2 client loads the system's CA bundle (about 0.1 s), so it waits for the
+    first tool call instead of delaying the server's first answer.
+    """
+
+    def __init__(self, settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> None:
+        self._settings = settings
+        self._transport = transport
+        self._http: httpx2.AsyncClient | None = None
+        self._backend: PropelAuthClient | None = None
+
+    @property
+    def backend(self) -> Backend:
+        if self._backend is None:
+            self._http = http_client(self._settings, self._transport)
+            self._backend = PropelAuthClient(
+                self._http,
+                max_retries=self._settings.max_retries,
+                retry_budget_s=self._settings.retry_budget_s,
+                max_in_flight=self._settings.max_in_flight,
+            )
+        return self._backend
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
 
 
 @dataclass(frozen=True)
@@ -234,15 +259,11 @@ def create_server(
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
-        async with http_client(settings, transport) as http:
-            yield AppState(
-                backend=PropelAuthClient(
-                    http,
-                    max_retries=settings.max_retries,
-                    retry_budget_s=settings.retry_budget_s,
-                    max_in_flight=settings.max_in_flight,
-                )
-            )
+        state = AppState(settings, transport)
+        try:
+            yield state
+        finally:
+            await state.aclose()
 
     async def on_list_tools(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None

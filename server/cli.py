@@ -93,6 +93,36 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--transport", choices=["stdio", "http"], help="stdio (default) or Streamable HTTP [PROPELAUTH_MCP_TRANSPORT]")
     g.add_argument("--host", help="HTTP bind address (default 127.0.0.1) [PROPELAUTH_MCP_HOST]")
     g.add_argument("--port", type=int, help="HTTP port (default 8000) [PROPELAUTH_MCP_PORT]")
+    g = p.add_argument_group("HTTP authentication and origin checks (--transport http)")
+    g.add_argument(
+        "--tokens", dest="http_tokens",
+        help="callers' named bearer tokens, name=token[,name=token...]; the audit records the name; prefer "
+        "the env var [PROPELAUTH_MCP_TOKENS]",
+    )
+    g.add_argument(
+        "--tokens-file", dest="http_tokens_file", type=Path,
+        help="file of name=token pairs, one per line, '#' comments [PROPELAUTH_MCP_TOKENS_FILE]",
+    )
+    g.add_argument(
+        "--no-auth", action="store_true", default=None,
+        help="serve without tokens; refused unless bound to loopback [PROPELAUTH_MCP_NO_AUTH]",
+    )
+    g.add_argument(
+        "--allowed-hosts",
+        help="comma-separated Host values accepted ('name:*' for any port; default: loopback names and "
+        "the bind address) [PROPELAUTH_MCP_ALLOWED_HOSTS]",
+    )
+    g.add_argument(
+        "--allowed-origins",
+        help="comma-separated browser Origins accepted (default: http://localhost:*, http://127.0.0.1:*, "
+        "http://[::1]:*) [PROPELAUTH_MCP_ALLOWED_ORIGINS]",
+    )
+    g.add_argument(
+        "--request-state-keys",
+        help="comma-separated secrets (>= 32 bytes each, the first seals) that every replica shares, so "
+        "state sealed by one replica opens on another (default: a per-process key) "
+        "[PROPELAUTH_MCP_REQUEST_STATE_KEYS]",
+    )
     return p
 
 

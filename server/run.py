@@ -37,6 +37,11 @@ def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.AsyncBaseTra
 
 def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTransport | None]:
     scrubber = SecretScrubber([settings.api_key.get_secret_value()] if settings.api_key else [])
+    if settings.transport == "http":  # callers' tokens and request-state keys never reach logs or audit
+        from server.http import http_secrets
+
+        for secret in http_secrets(settings):
+            scrubber.add(secret)
     configure_logging(settings.log_level, scrubber, audit_to_stderr=settings.audit_stderr)
     transport = None
     if settings.sandbox:

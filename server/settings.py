@@ -23,6 +23,10 @@ def _csv(value: object) -> object:
     return value
 
 
+def is_loopback(host: str) -> bool:
+    return host in ("127.0.0.1", "::1", "[::1]", "localhost") or host.startswith("127.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="forbid", populate_by_name=True)
 
@@ -62,11 +66,27 @@ class Settings(BaseSettings):
     transport: Literal["stdio", "http"] = Field(default="stdio", validation_alias="PROPELAUTH_MCP_TRANSPORT")
     host: str = Field(default="127.0.0.1", validation_alias="PROPELAUTH_MCP_HOST")
     port: int = Field(default=8000, ge=0, le=65535, validation_alias="PROPELAUTH_MCP_PORT")
+    # HTTP only: named bearer tokens ("alice=<token>,ci-bot=<token>"), inline and/or in a file.
+    http_tokens: SecretStr | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TOKENS")
+    http_tokens_file: Path | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TOKENS_FILE")
+    no_auth: bool = Field(default=False, validation_alias="PROPELAUTH_MCP_NO_AUTH")
+    # HTTP only: DNS-rebinding protection (Host / Origin allow-lists; "name:*" allows any port).
+    allowed_hosts: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_HOSTS")
+    allowed_origins: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_ORIGINS")
+    # HTTP only: keys (comma-separated, >= 32 bytes each; the first seals) shared by every replica.
+    request_state_keys: SecretStr | None = Field(default=None, validation_alias="PROPELAUTH_MCP_REQUEST_STATE_KEYS")
 
     @field_validator("toolsets", "tools", "exclude_tools", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         return _csv(value)
+
+    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @classmethod
+    def _split_csv_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("auth_url", "api_base_url")
     @classmethod
@@ -93,6 +113,27 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{' and '.join(missing)} not set: give your PropelAuth Auth URL and backend API key, "
                 "or run against the local sandbox with --sandbox"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _http_auth_or_explicit_loopback_opt_out(self) -> Settings:
+        if self.transport != "http":
+            return self
+        has_tokens = bool(self.http_tokens and self.http_tokens.get_secret_value().strip()) or bool(
+            self.http_tokens_file
+        )
+        if self.no_auth and has_tokens:
+            raise ValueError("--no-auth and tokens (PROPELAUTH_MCP_TOKENS / _FILE) contradict each other; pick one")
+        if self.no_auth and not is_loopback(self.host):
+            raise ValueError(
+                f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1, localhost), not {self.host!r}: "
+                "anyone who can reach the port could change or delete users. Give PROPELAUTH_MCP_TOKENS instead"
+            )
+        if not self.no_auth and not has_tokens:
+            raise ValueError(
+                "HTTP needs callers' tokens: set PROPELAUTH_MCP_TOKENS=\"name=<token>,...\" (or "
+                "PROPELAUTH_MCP_TOKENS_FILE), or, on 127.0.0.1 only, start with --no-auth"
             )
         return self
 

@@ -27,14 +27,27 @@ from schemas import load_spec
 APP = create_app(api_key=API_KEY, seed=True)
 
 
+def _user_id_examples(*emails: str) -> dict[str, Any]:
+    return {email.split("@")[0]: {"value": demo_user_id(email)} for email in emails}
+
 
 def spec_with_demo_examples() -> dict[str, Any]:
-    """The spec, plus demo user ids as examples of `userId`: random UUIDs alone would only meet 404s."""
+    """The spec, plus demo user ids as examples of `userId`: random UUIDs alone would only meet 404s.
+
+    deleteUser gets users of its own, so that it does not remove the others' examples.
+    """
     spec = copy.deepcopy(load_spec())
-    spec["components"]["parameters"]["UserId"]["examples"] = {
-        email.split("@")[0]: {"value": demo_user_id(email)}
-        for email in ("grace.hopper@example.com", "kenji.watanabe@example.com", "alan.turing@example.com")
+    user_id = spec["components"]["parameters"]["UserId"]
+    delete_user_id = {
+        **copy.deepcopy(user_id),
+        "examples": _user_id_examples(
+            "ethan.brooks@example.com", "aisha.khan@example.com", "freya.nielsen@example.com"
+        ),
     }
+    user_id["examples"] = _user_id_examples(
+        "grace.hopper@example.com", "kenji.watanabe@example.com", "alan.turing@example.com"
+    )
+    spec["paths"]["/api/backend/v1/user/{userId}"]["delete"]["parameters"] = [delete_user_id]
     return spec
 
 

@@ -1,0 +1,109 @@
+"""An HTTP server on a real loopback port (uvicorn in-process), wired to an in-memory sandbox."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from starlette.types import ASGIApp
+
+from sandbox import Sandbox
+from server.app import create_server
+from server.audit import AuditTrail
+from server.http import create_http_app, http_tokens
+from server.settings import Settings
+from tests.conftest import CLIENT_INFO, make_settings
+
+ALICE_TOKEN = "alice-0123456789abcdefghijklmn"
+BOT_TOKEN = "ci-bot-zyxwvutsrqponmlkjihgfe"
+TOKENS = f"alice={ALICE_TOKEN},ci-bot={BOT_TOKEN}"
+
+
+@dataclass
+class RunningServer:
+    base: str
+    settings: Settings
+    sandbox: Sandbox
+    app: Any
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/mcp"
+
+
+@asynccontextmanager
+async def serve_on_loopback(app: ASGIApp) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1:<free port>; the socket listens before uvicorn starts, so no readiness wait."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
+    stopped = anyio.Event()
+
+    async def run() -> None:
+        try:
+            await server.serve([sock])
+        finally:
+            stopped.set()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(run)
+            try:
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                server.should_exit = True
+                with anyio.fail_after(10):
+                    await stopped.wait()
+    finally:
+        sock.close()
+
+
+@pytest.fixture
+def http_settings(audit_path: Path) -> Callable[..., Settings]:
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"transport": "http", "http_tokens": TOKENS}
+        return make_settings(audit_path, **{**values, **overrides})
+
+    return build
+
+
+@pytest.fixture
+def start_http(
+    sandbox_app: Any, http_settings: Callable[..., Settings]
+) -> Callable[..., Any]:
+    @asynccontextmanager
+    async def start(*, sandbox: Any = None, **overrides: Any) -> AsyncIterator[RunningServer]:
+        target = sandbox if sandbox is not None else sandbox_app
+        settings = http_settings(**overrides)
+        audit = AuditTrail(settings.audit_path)
+        server = create_server(settings, audit, transport=httpx2.ASGITransport(app=target))
+        app = create_http_app(server, settings, tokens=http_tokens(settings))
+        try:
+            async with serve_on_loopback(app) as base:
+                yield RunningServer(base, settings, target.state.sandbox, app)
+        finally:
+            audit.close()
+
+    return start
+
+
+@asynccontextmanager
+async def http_client(url: str, *, token: str | None, mode: str = "legacy", **headers: str) -> AsyncIterator[Client]:
+    """The official MCP client over Streamable HTTP, presenting `token` as a bearer token."""
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        async with Client(streamable_http_client(url, http_client=http), mode=mode, client_info=CLIENT_INFO) as c:
+            yield c
