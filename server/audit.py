@@ -113,8 +113,8 @@ class AuditTrail:
 
 def verify(path: Path) -> tuple[int, str | None]:
     """Check a chain: (count of good records, None) or (good records before the break, what broke)."""
-    prev_hash = None
-    expected_seq = None
+    prev_hash: str | None = None
+    expected_seq = 0
     good = 0
     with open(path, "rb") as lines:
         for number, line in enumerate(lines, start=1):
@@ -129,7 +129,10 @@ def verify(path: Path) -> tuple[int, str | None]:
                 prev_hash, expected_seq = claimed_prev, seq  # a chain may continue an older file
             if seq != expected_seq:
                 kind = "removed" if seq > expected_seq else "reordered or duplicated"
-                return good, f"line {number}: record seq {seq} where {expected_seq} was expected (a record was {kind})"
+                return (
+                    good,
+                    f"line {number}: record seq {seq} where {expected_seq} was expected (a record was {kind})",
+                )
             if claimed_prev != prev_hash:
                 return good, f"line {number}: the record before it (line {number - 1}) was edited"
             prev_hash, expected_seq = line_hash(line), seq + 1

@@ -1,4 +1,4 @@
-"""The `propelauth-mcp` command: serve MCP (stdio or HTTP), run the standalone sandbox, verify an audit file."""
+"""The `propelauth-mcp` command: serve MCP (stdio or HTTP), run the sandbox, verify an audit file."""
 
 from __future__ import annotations
 
@@ -35,27 +35,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"propelauth-mcp {__version__}")
     g = p.add_argument_group("PropelAuth")
-    g.add_argument("--auth-url", help="your PropelAuth Auth URL, e.g. https://auth.acme.com [PROPELAUTH_AUTH_URL]")
+    g.add_argument(
+        "--auth-url", help="your PropelAuth Auth URL, e.g. https://auth.acme.com [PROPELAUTH_AUTH_URL]"
+    )
     g.add_argument("--api-key", help="backend integration API key; prefer the env var [PROPELAUTH_API_KEY]")
     g.add_argument(
         "--api-base-url",
         help="send requests here (e.g. https://propelauth-api.com) with the Auth URL's host in "
         "X-Propelauth-url [PROPELAUTH_API_BASE_URL]",
     )
-    g.add_argument("--timeout", dest="timeout_s", type=float, help="seconds per request (default 10) [PROPELAUTH_TIMEOUT]")
-    g.add_argument("--max-retries", type=int, help="retries of reads on 429/502/503/504 (default 3) [PROPELAUTH_MAX_RETRIES]")
     g.add_argument(
-        "--retry-budget", dest="retry_budget_s", type=float,
+        "--timeout",
+        dest="timeout_s",
+        type=float,
+        help="seconds per request (default 10) [PROPELAUTH_TIMEOUT]",
+    )
+    g.add_argument(
+        "--max-retries",
+        type=int,
+        help="retries of reads on 429/502/503/504 (default 3) [PROPELAUTH_MAX_RETRIES]",
+    )
+    g.add_argument(
+        "--retry-budget",
+        dest="retry_budget_s",
+        type=float,
         help="seconds a read may spend on retries in all (default 15) [PROPELAUTH_RETRY_BUDGET]",
     )
     g.add_argument(
-        "--max-in-flight", type=int,
+        "--max-in-flight",
+        type=int,
         help="PropelAuth requests in flight at once (default 8) [PROPELAUTH_MAX_IN_FLIGHT]",
     )
     g = p.add_argument_group("sandbox")
     g.add_argument(
-        "--sandbox", action="store_true", default=None,
-        help="run against the in-process PropelAuth emulator: no account, no network [PROPELAUTH_MCP_SANDBOX]",
+        "--sandbox",
+        action="store_true",
+        default=None,
+        help="run against the in-process PropelAuth emulator: no account, no network "
+        "[PROPELAUTH_MCP_SANDBOX]",
     )
     g.add_argument(
         "--sandbox-db",
@@ -63,48 +80,77 @@ def _parser() -> argparse.ArgumentParser:
         "users when first created; ':memory:' for a throwaway one) [PROPELAUTH_MCP_SANDBOX_DB]",
     )
     g = p.add_argument_group("least privilege")
-    g.add_argument("--read-only", action="store_true", default=None, help="offer only read-only tools [PROPELAUTH_MCP_READ_ONLY]")
+    g.add_argument(
+        "--read-only",
+        action="store_true",
+        default=None,
+        help="offer only read-only tools [PROPELAUTH_MCP_READ_ONLY]",
+    )
     g.add_argument(
         "--toolsets",
         help="comma-separated toolsets to offer: users, magic_links, access_tokens, migration, sessions, "
         "employees [PROPELAUTH_MCP_TOOLSETS]",
     )
-    g.add_argument("--tools", help="comma-separated tool names to offer; overrides --toolsets [PROPELAUTH_MCP_TOOLS]")
-    g.add_argument("--exclude-tools", help="comma-separated tool names to withhold [PROPELAUTH_MCP_EXCLUDE_TOOLS]")
     g.add_argument(
-        "--destructive-limit", type=int,
-        help="confirmed destructive calls allowed per window (default 10; 0 forbids them) [PROPELAUTH_MCP_DESTRUCTIVE_LIMIT]",
+        "--tools", help="comma-separated tool names to offer; overrides --toolsets [PROPELAUTH_MCP_TOOLS]"
     )
     g.add_argument(
-        "--destructive-window", dest="destructive_window_s", type=float,
+        "--exclude-tools", help="comma-separated tool names to withhold [PROPELAUTH_MCP_EXCLUDE_TOOLS]"
+    )
+    g.add_argument(
+        "--destructive-limit",
+        type=int,
+        help="confirmed destructive calls allowed per window (default 10; 0 forbids them) "
+        "[PROPELAUTH_MCP_DESTRUCTIVE_LIMIT]",
+    )
+    g.add_argument(
+        "--destructive-window",
+        dest="destructive_window_s",
+        type=float,
         help="the window in seconds (default 3600) [PROPELAUTH_MCP_DESTRUCTIVE_WINDOW]",
     )
     g = p.add_argument_group("audit and logs")
     g.add_argument(
-        "--audit-log", type=Path,
-        help="audit JSON-lines file (default $XDG_STATE_HOME/propelauth-mcp/audit.jsonl) [PROPELAUTH_MCP_AUDIT_LOG]",
+        "--audit-log",
+        type=Path,
+        help="audit JSON-lines file (default $XDG_STATE_HOME/propelauth-mcp/audit.jsonl) "
+        "[PROPELAUTH_MCP_AUDIT_LOG]",
     )
     g.add_argument(
-        "--no-audit-stderr", dest="audit_stderr", action="store_false", default=None,
+        "--no-audit-stderr",
+        dest="audit_stderr",
+        action="store_false",
+        default=None,
         help="do not echo audit records to stderr [PROPELAUTH_MCP_AUDIT_STDERR]",
     )
-    g.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="[PROPELAUTH_MCP_LOG_LEVEL]")
+    g.add_argument(
+        "--log-level", choices=["debug", "info", "warning", "error"], help="[PROPELAUTH_MCP_LOG_LEVEL]"
+    )
     g = p.add_argument_group("transport")
-    g.add_argument("--transport", choices=["stdio", "http"], help="stdio (default) or Streamable HTTP [PROPELAUTH_MCP_TRANSPORT]")
+    g.add_argument(
+        "--transport",
+        choices=["stdio", "http"],
+        help="stdio (default) or Streamable HTTP [PROPELAUTH_MCP_TRANSPORT]",
+    )
     g.add_argument("--host", help="HTTP bind address (default 127.0.0.1) [PROPELAUTH_MCP_HOST]")
     g.add_argument("--port", type=int, help="HTTP port (default 8000) [PROPELAUTH_MCP_PORT]")
     g = p.add_argument_group("HTTP authentication and origin checks (--transport http)")
     g.add_argument(
-        "--tokens", dest="http_tokens",
+        "--tokens",
+        dest="http_tokens",
         help="callers' named bearer tokens, name=token[,name=token...]; the audit records the name; prefer "
         "the env var [PROPELAUTH_MCP_TOKENS]",
     )
     g.add_argument(
-        "--tokens-file", dest="http_tokens_file", type=Path,
+        "--tokens-file",
+        dest="http_tokens_file",
+        type=Path,
         help="file of name=token pairs, one per line, '#' comments [PROPELAUTH_MCP_TOKENS_FILE]",
     )
     g.add_argument(
-        "--no-auth", action="store_true", default=None,
+        "--no-auth",
+        action="store_true",
+        default=None,
         help="serve without tokens; refused unless bound to loopback [PROPELAUTH_MCP_NO_AUTH]",
     )
     g.add_argument(

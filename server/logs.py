@@ -29,7 +29,10 @@ SECRET_KEYS = frozenset(
 
 
 def redact_secret_keys(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor: blank out secret-named keys in diagnostic events (audit records come pre-redacted)."""
+    """A structlog processor: blank out secret-named keys in diagnostic events.
+
+    Audit records come pre-redacted (tools.redact_arguments) and pass through untouched.
+    """
     if event.get("event") == "audit":
         return event
     for key in SECRET_KEYS.intersection(event):
@@ -49,7 +52,7 @@ def configure_logging(
 ) -> None:
     out = stream or sys.stderr
 
-    def scrub_rendered(_: Any, __: str, rendered: str) -> str:
+    def scrub_rendered(_: Any, __: str, rendered: Any) -> Any:
         return scrubber(rendered)
 
     structlog.configure(

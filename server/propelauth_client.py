@@ -64,7 +64,8 @@ class PropelAuthClient:
             await self._slots.acquire()
         if waited.cancelled_caught:
             raise BackendBusy(
-                f"{self._max_in_flight} PropelAuth requests already in flight for {self._in_flight_wait_s:g} s",
+                f"{self._max_in_flight} PropelAuth requests already in flight "
+                f"for {self._in_flight_wait_s:g} s",
                 may_have_reached=False,
                 attempts=0,
             )
@@ -96,7 +97,9 @@ class PropelAuthClient:
                     ) from exc
             except httpx2.TimeoutException as exc:
                 reached = not isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout)
-                delay = None if (reached and request.changes_state) else self._next_delay(attempt, elapsed, None)
+                delay = (
+                    None if (reached and request.changes_state) else self._next_delay(attempt, elapsed, None)
+                )
                 if delay is None:
                     raise BackendTimeout(
                         "PropelAuth did not answer in time",

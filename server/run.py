@@ -1,4 +1,4 @@
-"""Start-up: logging, audit trail, the PropelAuth transport (real or sandbox), then the chosen MCP transport."""
+"""Start-up: logging, the audit trail, the PropelAuth transport (real or sandbox), then the MCP transport."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.AsyncBaseTra
         Path(db).parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(24)  # in-process only; never leaves this process
     app = create_app(api_key=key, db_path=db, auth_url=SANDBOX_AUTH_URL, seed=True)
-    wired = settings.model_copy(update={"auth_url": SANDBOX_AUTH_URL, "api_key": SecretStr(key), "api_base_url": None})
+    wired = settings.model_copy(
+        update={"auth_url": SANDBOX_AUTH_URL, "api_key": SecretStr(key), "api_base_url": None}
+    )
     return wired, httpx2.ASGITransport(app=app)
 
 

@@ -74,7 +74,9 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_HOSTS")
     allowed_origins: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_ORIGINS")
     # HTTP only: keys (comma-separated, >= 32 bytes each; the first seals) shared by every replica.
-    request_state_keys: SecretStr | None = Field(default=None, validation_alias="PROPELAUTH_MCP_REQUEST_STATE_KEYS")
+    request_state_keys: SecretStr | None = Field(
+        default=None, validation_alias="PROPELAUTH_MCP_REQUEST_STATE_KEYS"
+    )
 
     @field_validator("toolsets", "tools", "exclude_tools", mode="before")
     @classmethod
@@ -106,7 +108,10 @@ class Settings(BaseSettings):
             return self
         missing = [
             name
-            for name, value in (("PROPELAUTH_AUTH_URL (--auth-url)", self.auth_url), ("PROPELAUTH_API_KEY (--api-key)", self.api_key))
+            for name, value in (
+                ("PROPELAUTH_AUTH_URL (--auth-url)", self.auth_url),
+                ("PROPELAUTH_API_KEY (--api-key)", self.api_key),
+            )
             if not value
         ]
         if missing:
@@ -124,7 +129,9 @@ class Settings(BaseSettings):
             self.http_tokens_file
         )
         if self.no_auth and has_tokens:
-            raise ValueError("--no-auth and tokens (PROPELAUTH_MCP_TOKENS / _FILE) contradict each other; pick one")
+            raise ValueError(
+                "--no-auth and tokens (PROPELAUTH_MCP_TOKENS / _FILE) contradict each other; pick one"
+            )
         if self.no_auth and not is_loopback(self.host):
             raise ValueError(
                 f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1, localhost), not {self.host!r}: "
@@ -132,7 +139,7 @@ class Settings(BaseSettings):
             )
         if not self.no_auth and not has_tokens:
             raise ValueError(
-                "HTTP needs callers' tokens: set PROPELAUTH_MCP_TOKENS=\"name=<token>,...\" (or "
+                'HTTP needs callers\' tokens: set PROPELAUTH_MCP_TOKENS="name=<token>,..." (or '
                 "PROPELAUTH_MCP_TOKENS_FILE), or, on 127.0.0.1 only, start with --no-auth"
             )
         return self

@@ -43,8 +43,12 @@ def audit_path(tmp_path: Path) -> Path:
 
 def make_settings(audit_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "auth_url": AUTH_URL, "api_key": API_KEY, "audit_log": audit_path, "max_retries": 2,
-        "retry_budget_s": 5.0, "timeout_s": 5.0,
+        "auth_url": AUTH_URL,
+        "api_key": API_KEY,
+        "audit_log": audit_path,
+        "max_retries": 2,
+        "retry_budget_s": 5.0,
+        "timeout_s": 5.0,
     }
     return Settings(**{**values, **overrides})
 

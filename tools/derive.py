@@ -220,6 +220,10 @@ def derive_definitions(
     missing = {entry.operation_id for entry in catalog} - operations.keys()
     if missing:
         raise SpecError(f"operations not in the spec: {sorted(missing)}")
+    # Every operation of the spec is a tool: a new one must get a catalog entry, not go unnoticed.
+    uncatalogued = operations.keys() - {entry.operation_id for entry in catalog}
+    if uncatalogued:
+        raise SpecError(f"spec operations with no catalog entry: {sorted(uncatalogued)}")
     return tuple(_derive_one(spec, entry, *operations[entry.operation_id]) for entry in catalog)
 
 

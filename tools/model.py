@@ -46,7 +46,9 @@ class ToolOutcome:
 
     outcome: Outcome
     text: str  # a short rendering for clients that read only text; for errors: what happened, what to do
-    structured: dict[str, Any] | None = None  # validates against the tool's output schema when outcome == "ok"
+    structured: dict[str, Any] | None = (
+        None  # validates against the tool's output schema when outcome == "ok"
+    )
     http_status: int | None = None  # the last PropelAuth status seen, if a request was made
     confirmed: bool | None = None  # for confirm-gated tools: whether confirm=true was given
     target_user_id: str | None = None

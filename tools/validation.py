@@ -51,6 +51,9 @@ def format_checker() -> FormatChecker:
         if not isinstance(instance, str):
             return True
         local = instance.split("@", 1)[0]
+        # RFC 5321 limits: 64 characters before the "@", 254 in all.
+        if len(local) > 64 or len(instance) > 254:
+            return False
         return bool(_EMAIL.fullmatch(instance)) and not local.startswith(".") and ".." not in instance
 
     return checker

@@ -42,10 +42,21 @@ async def test_a_read_leaves_one_exact_outcome_record(client: Client) -> None:
         await client.call_tool("fetch_user_by_id", {"user_id": ADA})
     [record] = audit_events(logs)
     assert record == {
-        "event": "audit", "log_level": "info", "time": record["time"], "kind": "outcome",
-        "call_id": record["call_id"], "tool": "fetch_user_by_id", "operation": "fetchUserById",
-        "arguments": {"user_id": ADA}, "target_user_id": ADA, "confirmed": None, "outcome": "ok",
-        "http_status": 200, "duration_ms": record["duration_ms"], "client": CLIENT, "caller": None,
+        "event": "audit",
+        "log_level": "info",
+        "time": record["time"],
+        "kind": "outcome",
+        "call_id": record["call_id"],
+        "tool": "fetch_user_by_id",
+        "operation": "fetchUserById",
+        "arguments": {"user_id": ADA},
+        "target_user_id": ADA,
+        "confirmed": None,
+        "outcome": "ok",
+        "http_status": 200,
+        "duration_ms": record["duration_ms"],
+        "client": CLIENT,
+        "caller": None,
         "details": {"attempts": 1},
     }
     assert len(record["call_id"]) == 32 and record["duration_ms"] >= 0
@@ -56,16 +67,33 @@ async def test_a_confirmed_destructive_call_writes_intent_then_outcome(client: C
         await client.call_tool("disable_user", {"user_id": ADA, "confirm": True})
     intent, outcome = audit_events(logs)
     common = {
-        "event": "audit", "log_level": "info", "call_id": intent["call_id"], "tool": "disable_user",
-        "operation": "disableUser", "arguments": {"user_id": ADA, "confirm": True}, "target_user_id": ADA,
-        "confirmed": True, "client": CLIENT, "caller": None,
+        "event": "audit",
+        "log_level": "info",
+        "call_id": intent["call_id"],
+        "tool": "disable_user",
+        "operation": "disableUser",
+        "arguments": {"user_id": ADA, "confirm": True},
+        "target_user_id": ADA,
+        "confirmed": True,
+        "client": CLIENT,
+        "caller": None,
     }
     assert intent == {
-        **common, "time": intent["time"], "kind": "intent", "outcome": None, "http_status": None, "duration_ms": None,
+        **common,
+        "time": intent["time"],
+        "kind": "intent",
+        "outcome": None,
+        "http_status": None,
+        "duration_ms": None,
     }
     assert outcome == {
-        **common, "time": outcome["time"], "kind": "outcome", "outcome": "ok", "http_status": 200,
-        "duration_ms": outcome["duration_ms"], "details": outcome["details"],
+        **common,
+        "time": outcome["time"],
+        "kind": "outcome",
+        "outcome": "ok",
+        "http_status": 200,
+        "duration_ms": outcome["duration_ms"],
+        "details": outcome["details"],
     }
 
 
@@ -74,7 +102,10 @@ async def test_an_unconfirmed_destructive_call_is_recorded_as_rejected(client: C
         await client.call_tool("delete_user", {"user_id": ADA})
     [record] = audit_events(logs)
     assert (record["kind"], record["outcome"], record["confirmed"], record["target_user_id"]) == (
-        "outcome", "rejected", False, ADA,
+        "outcome",
+        "rejected",
+        False,
+        ADA,
     )
 
 
@@ -84,9 +115,15 @@ async def test_invalid_and_unknown_calls_are_recorded_as_rejected(client: Client
         with pytest.raises(MCPError):
             await client.call_tool("no_such_tool", {})
     invalid, unknown = audit_events(logs)
-    assert (invalid["tool"], invalid["outcome"], invalid["http_status"]) == ("fetch_user_by_id", "rejected", None)
+    assert (invalid["tool"], invalid["outcome"], invalid["http_status"]) == (
+        "fetch_user_by_id",
+        "rejected",
+        None,
+    )
     assert (unknown["tool"], unknown["outcome"], unknown["details"]) == (
-        "no_such_tool", "rejected", {"reason": "unknown_tool"},
+        "no_such_tool",
+        "rejected",
+        {"reason": "unknown_tool"},
     )
 
 
@@ -117,13 +154,21 @@ async def test_a_session_leaves_a_record_per_call_and_no_secret_anywhere(
     results_text: list[str] = []
     with capture_logs() as logs:
         async with Client(server, mode="legacy", client_info=CLIENT_INFO) as client:
-            created = await client.call_tool("create_user", {"email": "s@example.com", "password": SECRETS["password"]})
+            created = await client.call_tool(
+                "create_user", {"email": "s@example.com", "password": SECRETS["password"]}
+            )
             assert created.structured_content is not None
             new_id = created.structured_content["user_id"]
             calls: list[tuple[str, dict[str, Any]]] = [
                 ("update_user_password", {"user_id": new_id, "password": SECRETS["new_password"]}),
-                ("migrate_user", {"email": "m@example.com", "existing_password_hash": SECRETS["hash"],
-                                  "existing_mfa_base32_encoded_secret": SECRETS["mfa"]}),
+                (
+                    "migrate_user",
+                    {
+                        "email": "m@example.com",
+                        "existing_password_hash": SECRETS["hash"],
+                        "existing_mfa_base32_encoded_secret": SECRETS["mfa"],
+                    },
+                ),
                 ("migrate_user_password", {"user_id": new_id, "password_hash": SECRETS["migrated_hash"]}),
                 ("create_user", {"email": "not-an-email", "password": SECRETS["password"]}),
                 ("create_magic_link", {"email": "s@example.com"}),

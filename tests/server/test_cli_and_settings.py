@@ -16,7 +16,12 @@ from server.settings import Settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in ("PROPELAUTH_AUTH_URL", "PROPELAUTH_API_KEY", "PROPELAUTH_MCP_TOOLSETS", "PROPELAUTH_MCP_SANDBOX"):
+    for name in (
+        "PROPELAUTH_AUTH_URL",
+        "PROPELAUTH_API_KEY",
+        "PROPELAUTH_MCP_TOOLSETS",
+        "PROPELAUTH_MCP_SANDBOX",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     yield
@@ -29,7 +34,12 @@ def test_missing_credentials_are_one_line_on_stderr_and_exit_2(capsys: pytest.Ca
     assert main([]) == EXIT_CONFIG
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.count("\n") == 1 and "PROPELAUTH_AUTH_URL" in err and "PROPELAUTH_API_KEY" in err and "--sandbox" in err
+    assert (
+        err.count("\n") == 1
+        and "PROPELAUTH_AUTH_URL" in err
+        and "PROPELAUTH_API_KEY" in err
+        and "--sandbox" in err
+    )
 
 
 def test_a_malformed_auth_url_names_the_setting(capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,8 +53,20 @@ def test_an_out_of_range_flag_names_the_flag(capsys: pytest.CaptureFixture[str])
     assert "PROPELAUTH_TIMEOUT (--timeout)" in capsys.readouterr().err
 
 
-def test_an_unknown_toolset_is_refused_at_start_up(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code = main(["--sandbox", "--sandbox-db", ":memory:", "--toolsets", "users,billing", "--audit-log", str(tmp_path / "a")])
+def test_an_unknown_toolset_is_refused_at_start_up(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(
+        [
+            "--sandbox",
+            "--sandbox-db",
+            ":memory:",
+            "--toolsets",
+            "users,billing",
+            "--audit-log",
+            str(tmp_path / "a"),
+        ]
+    )
     assert code == EXIT_CONFIG and "billing" in capsys.readouterr().err
 
 

@@ -17,7 +17,11 @@ GATED = ["delete_user", "disable_user", "logout_all_user_sessions", "clear_user_
 
 
 def snapshot(sandbox: Sandbox) -> tuple[Any, ...]:
-    return (sandbox.store.get_user(ADA, include_orgs=True), sandbox.store.session_generation(ADA), sandbox.store.count_users())
+    return (
+        sandbox.store.get_user(ADA, include_orgs=True),
+        sandbox.store.session_generation(ADA),
+        sandbox.store.count_users(),
+    )
 
 
 @pytest.mark.parametrize("tool", GATED)

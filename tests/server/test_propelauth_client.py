@@ -49,7 +49,10 @@ async def test_a_read_is_retried_on_503_and_then_succeeds() -> None:
     sleeps: list[float] = []
     response = await client_for(script, sleeps).send(READ)
     assert (response.status, response.body, response.attempts, response.retried_statuses) == (
-        200, {"users": []}, 3, (503, 502),
+        200,
+        {"users": []},
+        3,
+        (503, 502),
     )
     assert len(sleeps) == 2 and all(0 <= s <= 4 for s in sleeps)
 

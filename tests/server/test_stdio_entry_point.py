@@ -45,18 +45,41 @@ async def test_an_agent_can_list_and_call_tools_over_stdio(tmp_path: Path, mode:
 
 def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     messages = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
-        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
-         "params": {"name": "fetch_user_by_id", "arguments": {"user_id": "nope"}}},
-        {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-         "params": {"name": "create_user", "arguments": {"email": "x@example.com", "password": "pw-123456789"}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "fetch_user_by_id", "arguments": {"user_id": "nope"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {
+                "name": "create_user",
+                "arguments": {"email": "x@example.com", "password": "pw-123456789"},
+            },
+        },
         {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "nope", "arguments": {}}},
     ]
     proc = subprocess.Popen(
-        [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, env={**os.environ, **server_env(tmp_path)},
+        [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **server_env(tmp_path)},
     )
     assert proc.stdin and proc.stdout
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
@@ -77,6 +100,8 @@ def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
 
 def test_started_by_hand_without_credentials_it_says_what_is_missing(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROPELAUTH")}
-    proc = subprocess.run([ENTRY_POINT], capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [ENTRY_POINT], capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL
+    )
     assert proc.returncode == 2 and proc.stdout == ""
     assert "PROPELAUTH_API_KEY" in proc.stderr and "Traceback" not in proc.stderr

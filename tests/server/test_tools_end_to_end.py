@@ -45,7 +45,12 @@ async def test_every_spec_operation_is_listed_once_with_hints_and_schemas(client
     for tool in tools:
         hints = tool.annotations
         assert hints is not None
-        assert None not in (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint)
+        assert None not in (
+            hints.read_only_hint,
+            hints.destructive_hint,
+            hints.idempotent_hint,
+            hints.open_world_hint,
+        )
         assert tool.input_schema["additionalProperties"] is False
         assert tool.output_schema is not None and tool.output_schema["type"] == "object"
 
@@ -63,12 +68,16 @@ async def test_both_protocol_eras_list_and_call_tools(
 
 async def test_create_user_returns_the_new_id_and_the_user_exists(client: Client, sandbox: Sandbox) -> None:
     result = await call_ok(
-        client, "create_user", {"email": "new.person@example.com", "first_name": "New", "password": "a-long-password-1"}
+        client,
+        "create_user",
+        {"email": "new.person@example.com", "first_name": "New", "password": "a-long-password-1"},
     )
     assert result.structured_content is not None
     new_id = result.structured_content["user_id"]
     stored = sandbox.store.get_user(new_id)
-    assert stored is not None and stored["email"] == "new.person@example.com" and stored["has_password"] is True
+    assert (
+        stored is not None and stored["email"] == "new.person@example.com" and stored["has_password"] is True
+    )
 
 
 async def test_create_user_with_a_taken_email_lists_the_field_error(client: Client) -> None:
@@ -110,15 +119,22 @@ async def test_query_users_pages_and_filters(client: Client) -> None:
 
 
 async def test_update_user_changes_only_the_given_fields(client: Client, sandbox: Sandbox) -> None:
-    await call_ok(client, "update_user", {"user_id": ADA, "first_name": "Augusta", "metadata": {"tier": "gold"}})
+    await call_ok(
+        client, "update_user", {"user_id": ADA, "first_name": "Augusta", "metadata": {"tier": "gold"}}
+    )
     stored = sandbox.store.get_user(ADA)
     assert stored is not None
-    assert (stored["first_name"], stored["last_name"], stored["metadata"]) == ("Augusta", "Lovelace", {"tier": "gold"})
+    assert (stored["first_name"], stored["last_name"], stored["metadata"]) == (
+        "Augusta",
+        "Lovelace",
+        {"tier": "gold"},
+    )
 
 
 async def test_update_user_email_can_require_confirmation(client: Client, sandbox: Sandbox) -> None:
     await call_ok(
-        client, "update_user_email",
+        client,
+        "update_user_email",
         {"user_id": ADA, "new_email": "ada.l@example.com", "require_email_confirmation": True},
     )
     stored = sandbox.store.get_user(ADA)
@@ -162,7 +178,9 @@ async def test_resend_email_confirmation_for_an_already_confirmed_user_is_explai
 
 
 async def test_resend_email_confirmation_for_an_unconfirmed_user_succeeds(client: Client) -> None:
-    await call_ok(client, "resend_email_confirmation", {"user_id": demo_user_id("kenji.watanabe@example.com")})
+    await call_ok(
+        client, "resend_email_confirmation", {"user_id": demo_user_id("kenji.watanabe@example.com")}
+    )
 
 
 async def test_magic_link_is_returned_to_the_caller(client: Client) -> None:
@@ -180,8 +198,12 @@ async def test_access_token_verifies_like_the_official_sdk_would(client: Client,
             "/api/v1/token_verification_metadata", headers={"Authorization": f"Bearer {API_KEY}"}
         )
     claims = jwt.decode(
-        result.structured_content["access_token"], metadata.json()["verifier_key_pem"], algorithms=["RS256"],
-        issuer=AUTH_URL, options={"require": ["exp", "iat", "iss"]}, leeway=60,
+        result.structured_content["access_token"],
+        metadata.json()["verifier_key_pem"],
+        algorithms=["RS256"],
+        issuer=AUTH_URL,
+        options={"require": ["exp", "iat", "iss"]},
+        leeway=60,
     )
     assert claims["user_id"] == ADA and claims["email"] == "ada@example.com"
 
@@ -193,13 +215,16 @@ async def test_access_token_for_an_unknown_user_says_the_user_does_not_exist(cli
 
 async def test_migrate_user_and_then_its_password(client: Client, sandbox: Sandbox) -> None:
     migrated = await call_ok(
-        client, "migrate_user",
+        client,
+        "migrate_user",
         {"email": "legacy.user@example.com", "email_confirmed": True, "existing_user_id": "auth0|77"},
     )
     assert migrated.structured_content is not None
     new_id = migrated.structured_content["user_id"]
     assert sandbox.store.get_user(new_id)["legacy_user_id"] == "auth0|77"  # type: ignore[index]
-    await call_ok(client, "migrate_user_password", {"user_id": new_id, "password_hash": "$2b$12$abcdefghijklmnopqrstuv"})
+    await call_ok(
+        client, "migrate_user_password", {"user_id": new_id, "password_hash": "$2b$12$abcdefghijklmnopqrstuv"}
+    )
     assert sandbox.store.get_user(new_id)["has_password"] is True  # type: ignore[index]
 
 

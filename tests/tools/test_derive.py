@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from toolfakes import definition
 
+from schemas import load_spec
 from tools import tool_definitions
 from tools.derive import derive_definitions, snake_case
 from tools.model import ToolDefinition
@@ -127,4 +129,13 @@ def test_every_gated_tool_targets_a_user() -> None:
 def test_a_catalog_entry_whose_operation_is_missing_from_the_spec_is_a_startup_error() -> None:
     spec = json.loads(json.dumps({"paths": {}, "components": {}}))
     with pytest.raises(ValueError, match="createUser"):
+        derive_definitions(spec)
+
+
+def test_a_spec_operation_without_a_catalog_entry_is_a_startup_error() -> None:
+    spec = copy.deepcopy(load_spec())
+    spec["paths"]["/api/backend/v1/user/{userId}/mfa"] = {
+        "get": {"operationId": "fetchUserMfa", "responses": {"200": {"description": "ok"}}}
+    }
+    with pytest.raises(ValueError, match="fetchUserMfa"):
         derive_definitions(spec)
