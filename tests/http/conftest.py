@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.abc
 import httpx2
 import pytest
 import uvicorn
@@ -107,3 +111,62 @@ async def http_client(url: str, *, token: str | None, mode: str = "legacy", **he
     async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
         async with Client(streamable_http_client(url, http_client=http), mode=mode, client_info=CLIENT_INFO) as c:
             yield c
+
+
+ENTRY_POINT = str(Path(__import__("sys").executable).parent / "propelauth-mcp")
+ANNOUNCE = re.compile(r"serving MCP over HTTP at (http://\S+)/mcp")
+
+
+@dataclass
+class EntryPoint:
+    base: str
+    process: anyio.abc.Process
+    stderr: list[str]
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/mcp"
+
+
+@asynccontextmanager
+async def entry_point_over_http(
+    command: list[str], env: dict[str, str], *, user: str | None = None, start_timeout: float = 60
+) -> AsyncIterator[EntryPoint]:
+    """Start `command` (the console script over HTTP on --port 0) and wait, bounded, for its announcement."""
+    process = await anyio.open_process(
+        command, env={**os.environ, **env}, stdin=subprocess.DEVNULL, user=user,
+    )
+    stderr: list[str] = []
+    found = anyio.Event()
+    base: list[str] = []
+
+    async def drain() -> None:
+        assert process.stderr is not None
+        buffered = ""
+        async for chunk in process.stderr:
+            buffered += chunk.decode(errors="replace")
+            *lines, buffered = buffered.split("\n")
+            for line in lines:
+                stderr.append(line)
+                if not found.is_set() and (match := ANNOUNCE.search(line)):
+                    base.append(match.group(1))
+                    found.set()
+        found.set()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drain)
+            with anyio.fail_after(start_timeout):
+                await found.wait()
+            assert base, "the server exited before serving:\n" + "\n".join(stderr)
+            try:
+                yield EntryPoint(base[0], process, stderr)
+            finally:
+                process.terminate()
+                with anyio.fail_after(15):
+                    await process.wait()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            with anyio.CancelScope(shield=True), anyio.fail_after(5):
+                await process.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ import anyio
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+
+from tests.processes import read_until
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
 
@@ -105,3 +108,22 @@ def test_started_by_hand_without_credentials_it_says_what_is_missing(tmp_path: P
     )
     assert proc.returncode == 2 and proc.stdout == ""
     assert "PROPELAUTH_API_KEY" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_started_by_hand_in_a_terminal_it_says_what_it_waits_for(tmp_path: Path) -> None:
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"], stdin=terminal, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env={**os.environ, **server_env(tmp_path)},
+    )
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        notice = read_until(proc.stderr, b"Ctrl-C to stop").decode()
+        assert "waiting for an MCP client" in notice and "claude_desktop_config.json" in notice
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        os.close(controller)
+        os.close(terminal)
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
