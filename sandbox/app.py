@@ -123,6 +123,15 @@ def _conflict_to_invalid(conflict: Conflict, email_field: str = "email") -> Inva
     return Invalid({"username": ["Username is already taken"]})
 
 
+def _insert_user(sandbox: Sandbox, user: NewUser) -> Response:
+    """Store a new user and answer with its id; a taken email or username is a 400 field error."""
+    try:
+        sandbox.store.insert_user(user)
+    except Conflict as conflict:
+        raise _conflict_to_invalid(conflict) from None
+    return _ok({"user_id": user.user_id})
+
+
 async def _hash(password: str) -> str:
     # scrypt takes tens of milliseconds: keep it off the event loop.
     return await anyio.to_thread.run_sync(passwords.hash_password, password)
@@ -167,11 +176,7 @@ async def create_user(request: Request) -> Response:
         properties=body.get("properties", {}),
         update_password_required=body.get("ask_user_to_update_password_on_login", False),
     )
-    try:
-        sandbox.store.insert_user(user)
-    except Conflict as conflict:
-        raise _conflict_to_invalid(conflict) from None
-    return _ok({"user_id": user.user_id})
+    return _insert_user(sandbox, user)
 
 
 @_handles_invalid
@@ -510,11 +515,7 @@ async def migrate_user(request: Request) -> Response:
         properties=body.get("properties", {}),
         update_password_required=body.get("update_password_required", False),
     )
-    try:
-        sandbox.store.insert_user(user)
-    except Conflict as conflict:
-        raise _conflict_to_invalid(conflict) from None
-    return _ok({"user_id": user.user_id})
+    return _insert_user(sandbox, user)
 
 
 @_handles_invalid

@@ -21,7 +21,7 @@ from server.audit import AuditTrail, AuditUnavailable
 from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
-from tools import ExposurePolicy, execute, redact_arguments, tool_definitions
+from tools import ExposurePolicy, execute, redact_arguments, tool_definitions, tool_listing
 from tools.backend import ApiRequest, ApiResponse, Backend, BackendRefused
 from tools.model import ToolDefinition, ToolOutcome
 
@@ -75,20 +75,8 @@ class CallContext:
 
 
 def to_mcp_tool(definition: ToolDefinition) -> types.Tool:
-    return types.Tool(
-        name=definition.name,
-        title=definition.title,
-        description=definition.description,
-        input_schema=definition.input_schema,
-        output_schema=definition.output_schema,
-        annotations=types.ToolAnnotations(
-            title=definition.title,
-            read_only_hint=definition.read_only,
-            destructive_hint=definition.destructive,
-            idempotent_hint=definition.idempotent,
-            open_world_hint=definition.open_world,
-        ),
-    )
+    # tools.tool_listing is the one description of the surface (the committed snapshot checks it).
+    return types.Tool.model_validate(tool_listing(definition))
 
 
 def to_call_result(outcome: ToolOutcome) -> types.CallToolResult:
