@@ -7,6 +7,8 @@ write an `intent` record, flushed and fsync'ed, before the request leaves, and a
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -61,7 +63,9 @@ class AuditTrail:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._resume_chain(path)
-            self._file = open(path, "ab")  # noqa: SIM115 - held open for the life of the server
+            # Unbuffered: a write that fails (disk full) leaves nothing behind to be flushed out later,
+            # out of chain order. Held open for the life of the server.
+            self._file = open(path, "ab", buffering=0)  # noqa: SIM115
         except OSError as exc:
             self.unavailable_reason = f"cannot open audit log {path}: {exc.strerror or exc}"
 
@@ -94,20 +98,35 @@ class AuditTrail:
     def _append(self, entry: dict[str, Any], *, durable: bool) -> None:
         chained = {"seq": self._seq + 1, "prev_hash": self._prev_hash, **entry}
         line = (self._scrub(json.dumps(chained, separators=(",", ":"), default=str)) + "\n").encode()
+        start: int | None = None
         try:
-            self._file.write(line)
-            self._file.flush()
+            start = os.fstat(self._file.fileno()).st_size
+            written = 0
+            while written < len(line):  # an unbuffered write may be short (disk nearly full)
+                count = self._file.write(line[written:])
+                if not count:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                written += count
             if durable:
                 os.fsync(self._file.fileno())
         except OSError as exc:
+            self._discard_partial(start)
             self.unavailable_reason = f"cannot write audit log {self.path}: {exc.strerror or exc}"
             raise AuditUnavailable(self.unavailable_reason) from exc
         self._seq += 1
         self._prev_hash = line_hash(line)
 
+    def _discard_partial(self, size: int | None) -> None:
+        """Cut off whatever part of a failed record reached the file, so the chain stays verifiable."""
+        if size is None:
+            return
+        with contextlib.suppress(OSError):
+            os.ftruncate(self._file.fileno(), size)
+
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):  # the reason was already reported when the write failed
+                self._file.close()
             self._file = None
 
 

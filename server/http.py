@@ -1,4 +1,4 @@
-"""The Streamable HTTP transport: `/mcp` behind Host/Origin checks and named bearer tokens, plus health probes.
+"""The Streamable HTTP transport: `/mcp` behind Host/Origin checks and named bearer tokens, plus probes.
 
 Routes:
   /mcp      the SDK's Streamable HTTP app, stateless (any replica can answer any request), both protocol
@@ -101,7 +101,9 @@ class HostOriginGuard:
             refusal = await self._check.validate_request(Request(scope), is_post=False)
             if refusal is not None:
                 _log.warning(
-                    "http_refused", status=refusal.status_code, reason=bytes(refusal.body).decode(),
+                    "http_refused",
+                    status=refusal.status_code,
+                    reason=bytes(refusal.body).decode(),
                     client=_client_addr(scope),
                 )
                 await refusal(scope, receive, send)
@@ -237,13 +239,21 @@ def endpoint_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}{MCP_PATH}"
 
 
-def uvicorn_server(app: ASGIApp, settings: Settings, announce: Callable[[int], None] | None = None) -> uvicorn.Server:
+def uvicorn_server(
+    app: ASGIApp, settings: Settings, announce: Callable[[int], None] | None = None
+) -> uvicorn.Server:
     """A uvicorn server logging to stderr only (never stdout), announcing the bound port once listening."""
     import uvicorn
 
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_config=None, access_log=False, lifespan="on",
-        timeout_graceful_shutdown=5, server_header=False,
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        server_header=False,
     )
 
     class AnnouncingServer(uvicorn.Server):
@@ -264,7 +274,8 @@ def serve_http(server: Server[Any], settings: Settings) -> None:
         print(
             f"propelauth-mcp: serving MCP over HTTP at {endpoint_url(settings.host, port)} (auth: {auth}); "
             f"liveness /healthz, readiness /readyz",
-            file=sys.stderr, flush=True,
+            file=sys.stderr,
+            flush=True,
         )
 
     runner = uvicorn_server(app, settings, announce)

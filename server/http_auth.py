@@ -73,7 +73,8 @@ def parse_tokens(text: str, *, source: str) -> dict[str, str]:
                 raise ValueError(f"{where}: token name {name!r} appears twice")
             if len(token) < MIN_TOKEN_LENGTH:
                 raise ValueError(
-                    f"{where}: the token for {name!r} is shorter than {MIN_TOKEN_LENGTH} characters; {GENERATE_HINT}"
+                    f"{where}: the token for {name!r} is shorter than {MIN_TOKEN_LENGTH} characters; "
+                    + GENERATE_HINT
                 )
             if any(c.isspace() for c in token):
                 raise ValueError(f"{where}: the token for {name!r} contains whitespace")
@@ -93,7 +94,9 @@ def load_tokens(inline: str | None, file: Path | None) -> TokenTable:
         try:
             sources.append((file.read_text(encoding="utf-8"), f"PROPELAUTH_MCP_TOKENS_FILE {file}"))
         except OSError as exc:
-            raise ValueError(f"PROPELAUTH_MCP_TOKENS_FILE: cannot read {file}: {exc.strerror or exc}") from exc
+            raise ValueError(
+                f"PROPELAUTH_MCP_TOKENS_FILE: cannot read {file}: {exc.strerror or exc}"
+            ) from exc
     for text, source in sources:
         for name, token in parse_tokens(text, source=source).items():
             if name in tokens:
@@ -139,7 +142,7 @@ async def unauthorized(send: Send, *, error: str | None, description: str) -> No
 
 
 class BearerTokenGate:
-    """ASGI middleware: only requests with a known bearer token pass, carrying the token's name in the scope."""
+    """ASGI middleware: only requests with a known bearer token pass, with the token's name in the scope."""
 
     def __init__(self, app: ASGIApp, tokens: TokenTable, *, scope_key: str) -> None:
         self.app = app

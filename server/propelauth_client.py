@@ -14,7 +14,14 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx2
 
-from tools.backend import ApiRequest, ApiResponse, BackendBusy, BackendTimeout, BackendUnreachable
+from tools.backend import (
+    ApiRequest,
+    ApiResponse,
+    BackendBusy,
+    BackendRefused,
+    BackendTimeout,
+    BackendUnreachable,
+)
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 _WAIT_SECONDS = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+seconds?", re.IGNORECASE)
@@ -85,6 +92,9 @@ class PropelAuthClient:
                 response = await self._http.request(
                     request.method, request.path, params=request.query or None, json=request.json
                 )
+            except httpx2.InvalidURL as exc:
+                # The request cannot even be built (e.g. a 100 kB value in the query string): nothing left.
+                raise BackendRefused(f"the request cannot be sent as HTTP ({str(exc)[:120]})") from exc
             except httpx2.ConnectError as exc:
                 # Nothing reached PropelAuth, so even a state-changing request may be sent again.
                 delay = self._next_delay(attempt, elapsed, None)

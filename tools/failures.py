@@ -43,6 +43,14 @@ def _times(count: int) -> str:
     return "1 attempt" if count == 1 else f"{count} attempts"
 
 
+def _gave_up(attempt: ApiResponse | BackendError) -> str:
+    """The "; gave up after 9 s" of a message when retries were made: the wait already spent."""
+    if attempt.attempts <= 1:
+        return ""
+    seconds = attempt.elapsed_s
+    return f"; gave up after {seconds:.0f} s" if seconds >= 1 else f"; gave up after {seconds:.1f} s"
+
+
 def _snippet(body: Any) -> str:
     text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=str)
     text = " ".join(text.split())
@@ -123,13 +131,13 @@ def http_failure(
         wait = float(match.group(1)) if match else None
         wait_text = f"wait {match.group(1)} seconds" if match else "wait a little"
         return outcome(
-            f"PropelAuth rate-limited the request after {_times(response.attempts)}; {wait_text} and "
-            "try again. Nothing was changed.",
+            f"PropelAuth rate-limited the request after {_times(response.attempts)}{_gave_up(response)}; "
+            f"{wait_text} and try again. Nothing was changed.",
             "rate_limited",
             retry_after_s=wait,
         )
     if status >= 500:
-        text = f"PropelAuth failed (HTTP {status}) after {_times(response.attempts)}."
+        text = f"PropelAuth failed (HTTP {status}) after {_times(response.attempts)}{_gave_up(response)}."
         if changes_state(definition):
             text += f" The change may or may not have been applied; {check_hint(definition, arguments)}."
         else:
@@ -157,7 +165,7 @@ def transport_failure(
         )
     reason = "timeout" if isinstance(error, BackendTimeout) else "unreachable"
     what = "PropelAuth did not answer in time" if reason == "timeout" else "Could not reach PropelAuth"
-    text = f"{what} after {_times(error.attempts)}."
+    text = f"{what} after {_times(error.attempts)}{_gave_up(error)}."
     if changes_state(definition) and error.may_have_reached:
         text += f" The request may or may not have been applied; {check_hint(definition, arguments)}."
     else:

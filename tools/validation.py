@@ -62,15 +62,15 @@ def format_checker() -> FormatChecker:
 _validators: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
-def validator_for(schema: dict[str, Any], *, check_formats: bool = True) -> Draft202012Validator:
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     """The cached validator of `schema` (keyed by identity: definitions are built once per process)."""
-    key = id(schema) * 2 + int(check_formats)
+    key = id(schema)
     cached = _validators.get(key)
     if cached is not None and cached[0] is schema:
         return cached[1]
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(schema, format_checker=format_checker() if check_formats else None)
+    validator = Draft202012Validator(schema, format_checker=format_checker())
     _validators[key] = (schema, validator)  # keeps the schema alive, so its id is not reused
     return validator
 

@@ -47,7 +47,7 @@ class RunningServer:
 
 @asynccontextmanager
 async def serve_on_loopback(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` on 127.0.0.1:<free port>; the socket listens before uvicorn starts, so no readiness wait."""
+    """Serve `app` on 127.0.0.1:<free port>; the socket listens before uvicorn starts: no readiness wait."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(128)
@@ -84,9 +84,7 @@ def http_settings(audit_path: Path) -> Callable[..., Settings]:
 
 
 @pytest.fixture
-def start_http(
-    sandbox_app: Any, http_settings: Callable[..., Settings]
-) -> Callable[..., Any]:
+def start_http(sandbox_app: Any, http_settings: Callable[..., Settings]) -> Callable[..., Any]:
     @asynccontextmanager
     async def start(*, sandbox: Any = None, **overrides: Any) -> AsyncIterator[RunningServer]:
         target = sandbox if sandbox is not None else sandbox_app
@@ -104,13 +102,17 @@ def start_http(
 
 
 @asynccontextmanager
-async def http_client(url: str, *, token: str | None, mode: str = "legacy", **headers: str) -> AsyncIterator[Client]:
+async def http_client(
+    url: str, *, token: str | None, mode: str = "legacy", **headers: str
+) -> AsyncIterator[Client]:
     """The official MCP client over Streamable HTTP, presenting `token` as a bearer token."""
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
-        async with Client(streamable_http_client(url, http_client=http), mode=mode, client_info=CLIENT_INFO) as c:
-            yield c
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode, client_info=CLIENT_INFO) as c,
+    ):
+        yield c
 
 
 ENTRY_POINT = str(Path(__import__("sys").executable).parent / "propelauth-mcp")
@@ -130,11 +132,20 @@ class EntryPoint:
 
 @asynccontextmanager
 async def entry_point_over_http(
-    command: list[str], env: dict[str, str], *, user: str | None = None, start_timeout: float = 60
+    command: list[str],
+    env: dict[str, str],
+    *,
+    user: str | None = None,
+    start_timeout: float = 60,
+    cwd: Path | None = None,
 ) -> AsyncIterator[EntryPoint]:
     """Start `command` (the console script over HTTP on --port 0) and wait, bounded, for its announcement."""
     process = await anyio.open_process(
-        command, env={**os.environ, **env}, stdin=subprocess.DEVNULL, user=user,
+        command,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        user=user,
+        cwd=cwd,
     )
     stderr: list[str] = []
     found = anyio.Event()

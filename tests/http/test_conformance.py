@@ -27,13 +27,28 @@ SCENARIOS = ["server-initialize", "ping", "tools-list", "dns-rebinding-protectio
 def conformance_bin() -> Path:
     bin_dir = CACHE / "node_modules" / ".bin"
     marker = CACHE / "installed.json"
-    if not (bin_dir / "conformance").exists() or not marker.exists() or json.loads(marker.read_text()) != PACKAGES:
+    if (
+        not (bin_dir / "conformance").exists()
+        or not marker.exists()
+        or json.loads(marker.read_text()) != PACKAGES
+    ):
         npm = shutil.which("npm")
         assert npm, "npm is needed to install the conformance suite (apt-get install npm, or any Node.js)"
         CACHE.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--loglevel=error", *PACKAGES],
-            check=True, timeout=600, capture_output=True,
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(CACHE),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                *PACKAGES,
+            ],
+            check=True,
+            timeout=600,
+            capture_output=True,
         )
         marker.write_text(json.dumps(PACKAGES))
     return bin_dir
@@ -45,12 +60,24 @@ def conformance() -> Path:
 
 
 @pytest.mark.anyio
-async def test_the_server_passes_every_applicable_conformance_scenario(conformance: Path, tmp_path: Path) -> None:
+async def test_the_server_passes_every_applicable_conformance_scenario(
+    conformance: Path, tmp_path: Path
+) -> None:
     env = {
         "XDG_STATE_HOME": str(tmp_path / "state"),
         "PROPELAUTH_MCP_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
     }
-    command = [ENTRY_POINT, "--transport", "http", "--port", "0", "--no-auth", "--sandbox", "--sandbox-db", ":memory:"]
+    command = [
+        ENTRY_POINT,
+        "--transport",
+        "http",
+        "--port",
+        "0",
+        "--no-auth",
+        "--sandbox",
+        "--sandbox-db",
+        ":memory:",
+    ]
     tool_env = {**os.environ, "PATH": f"{conformance}{os.pathsep}{os.environ.get('PATH', '')}"}
     results: dict[str, list[tuple[str, str]]] = {}
     with anyio.fail_after(600):
@@ -58,9 +85,18 @@ async def test_the_server_passes_every_applicable_conformance_scenario(conforman
             for scenario in SCENARIOS:
                 out = tmp_path / scenario
                 finished = await anyio.run_process(
-                    [str(conformance / "conformance"), "server", "--url", server.url, "--scenario", scenario,
-                     "-o", str(out)],
-                    env=tool_env, check=False,
+                    [
+                        str(conformance / "conformance"),
+                        "server",
+                        "--url",
+                        server.url,
+                        "--scenario",
+                        scenario,
+                        "-o",
+                        str(out),
+                    ],
+                    env=tool_env,
+                    check=False,
                 )
                 checks = [json.loads(p.read_text()) for p in out.glob("*/checks.json")]
                 results[scenario] = [(c["id"], c["status"]) for found in checks for c in found]

@@ -9,7 +9,14 @@ import anyio
 import httpx2
 import pytest
 
-from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, ENTRY_POINT, TOKENS, entry_point_over_http, http_client
+from tests.http.conftest import (
+    ALICE_TOKEN,
+    BOT_TOKEN,
+    ENTRY_POINT,
+    TOKENS,
+    entry_point_over_http,
+    http_client,
+)
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
@@ -22,7 +29,9 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.mark.anyio
-async def test_the_console_script_serves_http_and_tokens_never_reach_logs_audit_or_answers(tmp_path: Path) -> None:
+async def test_the_console_script_serves_http_and_tokens_never_reach_logs_audit_or_answers(
+    tmp_path: Path,
+) -> None:
     command = [ENTRY_POINT, "--transport", "http", "--port", "0", "--sandbox", "--sandbox-db", ":memory:"]
     with anyio.fail_after(90):
         async with entry_point_over_http(command, env_for(tmp_path)) as server:
@@ -45,7 +54,8 @@ async def test_the_console_script_serves_http_and_tokens_never_reach_logs_audit_
     assert (refused.status_code, health.status_code) == (401, 200)
     records = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [(r["tool"], r["kind"], r["caller"]) for r in records] == [
-        ("create_user", "intent", "alice"), ("create_user", "outcome", "alice"),
+        ("create_user", "intent", "alice"),
+        ("create_user", "outcome", "alice"),
         ("fetch_user_by_email", "outcome", "ci-bot"),
     ]
     logs = "\n".join(server.stderr)

@@ -22,11 +22,19 @@ from tests.conftest import AUTH_URL, CLIENT_INFO
 from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client, serve_on_loopback
 
 INITIALIZE = {
-    "jsonrpc": "2.0", "id": 1, "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
 }
 CALL_QUERY = {
-    "jsonrpc": "2.0", "id": 2, "method": "tools/call",
+    "jsonrpc": "2.0",
+    "id": 2,
+    "method": "tools/call",
     "params": {"name": "query_users", "arguments": {"email_or_username": "ada@"}},
 }
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -52,12 +60,16 @@ async def test_an_authenticated_agent_lists_and_calls_tools_over_http(
     [record] = audit_records(srv.settings.audit_path)
     assert (record["tool"], record["outcome"], record["caller"]) == ("query_users", "ok", "alice")
     # 2026-era requests carry the client's identity; a stateless server keeps no handshake-era session.
-    expected_client = {"name": CLIENT_INFO.name, "version": CLIENT_INFO.version} if protocol_mode == "auto" else None
+    expected_client = (
+        {"name": CLIENT_INFO.name, "version": CLIENT_INFO.version} if protocol_mode == "auto" else None
+    )
     assert record["client"] == expected_client
 
 
 @pytest.mark.anyio
-async def test_the_audit_names_each_caller_by_its_token_name_never_the_token(start_http: Callable[..., Any]) -> None:
+async def test_the_audit_names_each_caller_by_its_token_name_never_the_token(
+    start_http: Callable[..., Any],
+) -> None:
     with anyio.fail_after(30):
         async with start_http() as srv:
             for token in (ALICE_TOKEN, BOT_TOKEN):
@@ -116,7 +128,11 @@ async def test_the_sdk_client_with_a_wrong_token_cannot_connect_and_nothing_reac
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     ("header", "value", "status"),
-    [("Origin", "http://evil.example", 403), ("Host", "evil.example:8000", 421), ("Host", "evil.example", 421)],
+    [
+        ("Origin", "http://evil.example", 403),
+        ("Host", "evil.example:8000", 421),
+        ("Host", "evil.example", 421),
+    ],
     ids=["bad-origin", "bad-host-with-port", "bad-host"],
 )
 async def test_a_rebinding_host_or_cross_origin_request_is_refused_even_with_a_valid_token(
@@ -134,14 +150,21 @@ async def test_a_rebinding_host_or_cross_origin_request_is_refused_even_with_a_v
 @pytest.mark.anyio
 async def test_a_configured_origin_and_host_are_accepted(start_http: Callable[..., Any]) -> None:
     headers = {
-        **MCP_HEADERS, "Authorization": f"Bearer {ALICE_TOKEN}", "Origin": "https://desk.acme.com",
+        **MCP_HEADERS,
+        "Authorization": f"Bearer {ALICE_TOKEN}",
+        "Origin": "https://desk.acme.com",
     }
     with anyio.fail_after(30):
-        async with start_http(
-            allowed_origins="https://desk.acme.com", allowed_hosts="127.0.0.1:*,mcp.acme.internal"
-        ) as srv, httpx2.AsyncClient(headers=headers) as http:
+        async with (
+            start_http(
+                allowed_origins="https://desk.acme.com", allowed_hosts="127.0.0.1:*,mcp.acme.internal"
+            ) as srv,
+            httpx2.AsyncClient(headers=headers) as http,
+        ):
             ok = await http.post(srv.url, json=INITIALIZE)
-            other_origin = await http.post(srv.url, json=INITIALIZE, headers={"Origin": "http://localhost:3000"})
+            other_origin = await http.post(
+                srv.url, json=INITIALIZE, headers={"Origin": "http://localhost:3000"}
+            )
             named_host = await http.post(srv.url, json=INITIALIZE, headers={"Host": "mcp.acme.internal"})
     assert (ok.status_code, other_origin.status_code, named_host.status_code) == (200, 403, 200)
 
@@ -182,8 +205,10 @@ async def test_the_server_is_stateless_so_any_replica_answers_any_request(
                     connect = streamable_http_client(f"{a}/mcp", http_client=http)
                     async with Client(connect, mode="legacy", client_info=CLIENT_INFO) as client:
                         await client.list_tools()
-                        results = [await client.call_tool("fetch_user_by_email", {"email": "ada@example.com"})
-                                   for _ in range(3)]
+                        results = [
+                            await client.call_tool("fetch_user_by_email", {"email": "ada@example.com"})
+                            for _ in range(3)
+                        ]
     finally:
         audit.close()
     assert len(set(seen)) == 2
@@ -222,7 +247,9 @@ async def test_the_propelauth_client_is_opened_once_per_process_not_per_request(
 
 
 @pytest.mark.anyio
-async def test_healthz_answers_without_auth_and_without_touching_propelauth(start_http: Callable[..., Any]) -> None:
+async def test_healthz_answers_without_auth_and_without_touching_propelauth(
+    start_http: Callable[..., Any],
+) -> None:
     with anyio.fail_after(30):
         async with start_http() as srv, httpx2.AsyncClient() as http:
             health = await http.get(f"{srv.base}/healthz")
@@ -233,8 +260,12 @@ async def test_healthz_answers_without_auth_and_without_touching_propelauth(star
 
 
 @pytest.mark.anyio
-async def test_readyz_says_whether_propelauth_accepts_the_configured_key(start_http: Callable[..., Any]) -> None:
-    other_key = create_app(api_key="sk-another-key-0123456789", db_path=":memory:", auth_url=AUTH_URL, seed=True)
+async def test_readyz_says_whether_propelauth_accepts_the_configured_key(
+    start_http: Callable[..., Any],
+) -> None:
+    other_key = create_app(
+        api_key="sk-another-key-0123456789", db_path=":memory:", auth_url=AUTH_URL, seed=True
+    )
     with anyio.fail_after(30):
         async with start_http() as good, httpx2.AsyncClient() as http:
             ready = await http.get(f"{good.base}/readyz")
@@ -247,7 +278,9 @@ async def test_readyz_says_whether_propelauth_accepts_the_configured_key(start_h
 
 
 @pytest.mark.anyio
-async def test_readiness_probes_are_cached_so_probers_cannot_hammer_propelauth(start_http: Callable[..., Any]) -> None:
+async def test_readiness_probes_are_cached_so_probers_cannot_hammer_propelauth(
+    start_http: Callable[..., Any],
+) -> None:
     with anyio.fail_after(30):
         async with start_http() as srv, httpx2.AsyncClient() as http:
             answers = [(await http.get(f"{srv.base}/readyz")).status_code for _ in range(5)]
@@ -260,8 +293,10 @@ async def test_with_no_auth_on_loopback_calls_work_and_the_audit_says_anonymous(
     start_http: Callable[..., Any],
 ) -> None:
     with anyio.fail_after(30):
-        async with start_http(http_tokens=None, no_auth=True) as srv:
-            async with http_client(srv.url, token=None) as client:
-                result = await client.call_tool("fetch_user_by_email", {"email": "ada@example.com"})
+        async with (
+            start_http(http_tokens=None, no_auth=True) as srv,
+            http_client(srv.url, token=None) as client,
+        ):
+            result = await client.call_tool("fetch_user_by_email", {"email": "ada@example.com"})
     assert not result.is_error
     assert [r["caller"] for r in audit_records(srv.settings.audit_path)] == ["anonymous"]

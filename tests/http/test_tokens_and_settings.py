@@ -21,9 +21,7 @@ def test_tokens_are_named_pairs_from_the_environment_and_a_file_combined(tmp_pat
     assert (table.identify(A), table.identify(B)) == ("alice", "bob")
 
 
-@pytest.mark.parametrize(
-    "presented", ["", A[:-1], A + "a", A.upper(), "alice", f"alice={A}"], ids=repr
-)
+@pytest.mark.parametrize("presented", ["", A[:-1], A + "a", A.upper(), "alice", f"alice={A}"], ids=repr)
 def test_only_the_exact_token_identifies_a_caller(presented: str) -> None:
     assert load_tokens(f"alice={A}", None).identify(presented) is None
 
@@ -41,7 +39,13 @@ def test_a_malformed_token_list_is_refused_without_echoing_the_token(text: str) 
 
 @pytest.mark.parametrize(
     ("header", "token"),
-    [(b"Bearer tok", "tok"), (b"bearer  tok ", "tok"), (b"Basic tok", None), (b"Bearer", None), (b"tok", None)],
+    [
+        (b"Bearer tok", "tok"),
+        (b"bearer  tok ", "tok"),
+        (b"Basic tok", None),
+        (b"Bearer", None),
+        (b"tok", None),
+    ],
 )
 def test_the_bearer_token_is_read_from_the_authorization_header(header: bytes, token: str | None) -> None:
     assert bearer_of([(b"authorization", header)]) == token
@@ -56,7 +60,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def test_http_without_tokens_is_refused_unless_no_auth_is_explicit(capsys: pytest.CaptureFixture[str]) -> None:
+def test_http_without_tokens_is_refused_unless_no_auth_is_explicit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, err = run([], capsys)
     assert code == 2 and "PROPELAUTH_MCP_TOKENS" in err and "--no-auth" in err
 

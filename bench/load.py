@@ -1,0 +1,123 @@
+"""Issue #4's load check: 200 concurrent `fetch_user_by_id` calls from 20 clients over HTTP.
+
+Pass when: no call fails, the audit file has exactly 200 new records, and the server's memory (RSS)
+comes back to within 10% of its idle size. Run: `uv run python bench/load.py [--clients 20 --calls 10]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _servers import API_KEY, TOKEN, http_server, rss_kib, standalone_sandbox
+
+
+def audit_lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+async def run(clients: int, calls: int) -> int:
+    with standalone_sandbox() as base, tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        async with httpx2.AsyncClient(
+            base_url=base, headers={"Authorization": f"Bearer {API_KEY}"}
+        ) as direct:
+            user_id = (await direct.get("/api/backend/v1/user/query")).json()["users"][0]["user_id"]
+        with http_server(tmp / "http", base) as server:
+            audit = tmp / "http" / "audit.jsonl"
+            headers = {"Authorization": f"Bearer {TOKEN}"}
+            async with (  # warm-up: imports, caches
+                httpx2.AsyncClient(headers=headers, timeout=60) as http,
+                Client(streamable_http_client(server.url, http_client=http)) as client,
+            ):
+                for _ in range(20):
+                    await client.call_tool("fetch_user_by_id", {"user_id": user_id})
+            idle = rss_kib(server.pid)
+            before = audit_lines(audit)
+            errors: list[str] = []
+            latencies: list[float] = []
+            peak = idle
+
+            async def one_client() -> None:
+                limits = httpx2.Limits(max_connections=calls)
+                async with (
+                    httpx2.AsyncClient(headers=headers, timeout=60, limits=limits) as http,
+                    Client(streamable_http_client(server.url, http_client=http)) as client,
+                ):
+
+                    async def one_call() -> None:
+                        started = time.perf_counter()
+                        try:
+                            result = await client.call_tool("fetch_user_by_id", {"user_id": user_id})
+                            if result.is_error:
+                                errors.append(str(result.content))
+                        except Exception as exc:
+                            errors.append(repr(exc))
+                        latencies.append((time.perf_counter() - started) * 1000)
+
+                    async with anyio.create_task_group() as calls_group:
+                        for _ in range(calls):
+                            calls_group.start_soon(one_call)
+
+            async def sample_peak() -> None:
+                nonlocal peak
+                while True:
+                    peak = max(peak, rss_kib(server.pid))
+                    await anyio.sleep(0.01)
+
+            started = time.perf_counter()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(sample_peak)
+                async with anyio.create_task_group() as load:
+                    for _ in range(clients):
+                        load.start_soon(one_client)
+                tg.cancel_scope.cancel()
+            wall = time.perf_counter() - started
+            new_records = audit_lines(audit) - before
+            after = rss_kib(server.pid)
+            with anyio.move_on_after(10):  # give the allocator a bounded moment to hand memory back
+                while after > idle * 1.10:
+                    await anyio.sleep(0.5)
+                    after = rss_kib(server.pid)
+    total = clients * calls
+    ratio = after / idle
+    print(f"{total} concurrent fetch_user_by_id calls from {clients} clients over HTTP in {wall:.2f} s")
+    print(f"  errors: {len(errors)}   audit records added: {new_records} (expected {total})")
+    print(
+        f"  latency ms: median {statistics.median(latencies):.1f}, "
+        f"p99 {statistics.quantiles(latencies, n=100)[98]:.1f}, "
+        f"max {max(latencies):.1f}"
+    )
+    print(
+        f"  server RSS: idle {idle / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, after {after / 1024:.1f} MiB "
+        f"({(ratio - 1) * 100:+.1f}% of idle)"
+    )
+    for error in errors[:5]:
+        print(f"  error: {error}")
+    ok = not errors and new_records == total and ratio <= 1.10
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--calls", type=int, default=10, help="concurrent calls per client")
+    args = parser.parse_args()
+    return anyio.run(run, args.clients, args.calls)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
