@@ -37,9 +37,13 @@ HANDSHAKE = [
 
 
 def production_python() -> Path:
-    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PROD_ENV)}
+    # Compiled bytecode, as `pip install` leaves it: otherwise every start would compile from source.
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PROD_ENV), "UV_COMPILE_BYTECODE": "1"}
     uv = os.environ.get("UV", "uv")  # `uv run` tells its children where the uv binary is
-    subprocess.run([uv, "sync", "--locked", "--no-dev", "--quiet"], cwd=ROOT, env=env, check=True)
+    # --no-editable: the project is installed (and compiled) like any package, as users get it.
+    subprocess.run(
+        [uv, "sync", "--locked", "--no-dev", "--no-editable", "--quiet"], cwd=ROOT, env=env, check=True
+    )
     return PROD_ENV / "bin" / "python"
 
 
@@ -47,7 +51,12 @@ def time_to_tools_list(command: list[str], env: dict[str, str]) -> float:
     """Seconds from spawn to the tools/list response on stdout."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=env["XDG_STATE_HOME"],  # not the checkout: imports must come from the installed package
     )
     assert proc.stdin and proc.stdout
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in HANDSHAKE).encode())
@@ -65,8 +74,8 @@ def time_to_tools_list(command: list[str], env: dict[str, str]) -> float:
 def startup(runs: int) -> dict[str, float]:
     python = str(production_python())
     state = tempfile.mkdtemp(prefix="pamcp-bench-")
-    env = {**os.environ, "XDG_STATE_HOME": state, "PYTHONDONTWRITEBYTECODE": "0"}
-    ours = [python, "-m", "server.cli", "--sandbox", "--no-audit-stderr"]
+    env = {**os.environ, "XDG_STATE_HOME": state}
+    ours = [str(PROD_ENV / "bin" / "propelauth-mcp"), "--sandbox"]
     minimal = [python, str(ROOT / "bench" / "minimal_server.py")]
     time_to_tools_list(
         ours, env

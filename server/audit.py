@@ -148,10 +148,8 @@ def verify(path: Path) -> tuple[int, str | None]:
                 prev_hash, expected_seq = claimed_prev, seq  # a chain may continue an older file
             if seq != expected_seq:
                 kind = "removed" if seq > expected_seq else "reordered or duplicated"
-                return (
-                    good,
-                    f"line {number}: record seq {seq} where {expected_seq} was expected (a record was {kind})",
-                )
+                problem = f"record seq {seq} where {expected_seq} was expected (a record was {kind})"
+                return good, f"line {number}: {problem}"
             if claimed_prev != prev_hash:
                 return good, f"line {number}: the record before it (line {number - 1}) was edited"
             prev_hash, expected_seq = line_hash(line), seq + 1

@@ -134,8 +134,9 @@ class Settings(BaseSettings):
             )
         if self.no_auth and not is_loopback(self.host):
             raise ValueError(
-                f"--no-auth is allowed only on a loopback address (127.0.0.1, ::1, localhost), not {self.host!r}: "
-                "anyone who can reach the port could change or delete users. Give PROPELAUTH_MCP_TOKENS instead"
+                "--no-auth is allowed only on a loopback address (127.0.0.1, ::1, localhost), "
+                f"not {self.host!r}: anyone who can reach the port could change or delete users. "
+                "Give PROPELAUTH_MCP_TOKENS instead"
             )
         if not self.no_auth and not has_tokens:
             raise ValueError(

@@ -113,3 +113,12 @@ def test_audit_verify_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     path.write_text(path.read_text().replace('"a"', '"z"'))
     assert main(["audit", "verify", str(path)]) == 1
     assert main(["audit", "verify", str(tmp_path / "missing.jsonl")]) == EXIT_CONFIG
+
+
+def test_the_readme_documents_every_setting() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert [
+        str(f.validation_alias)
+        for f in Settings.model_fields.values()
+        if str(f.validation_alias) not in readme
+    ] == []
