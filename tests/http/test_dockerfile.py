@@ -62,34 +62,13 @@ def copied_context(into: Path) -> Path:
 
 
 def find_uv() -> list[str]:
-    """The uv the Dockerfile pins, installed with pip (as the builder stage does) into .cache/ once."""
-    version = re.search(r"pip install --no-cache-dir uv==([\w.]+)", DOCKERFILE.read_text())
-    assert version, "the Dockerfile pins uv"
-    target = ROOT / ".cache" / f"uv-{version.group(1)}"
-    uv = target / "bin" / "uv"
-    if not uv.exists():
-        pip = next(
-            p
-            for p in ("python3", sys.executable)
-            if subprocess.run([p, "-m", "pip", "--version"], capture_output=True).returncode == 0
-        )
-        subprocess.run(
-            [
-                pip,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--target",
-                str(target),
-                f"uv=={version.group(1)}",
-            ],
-            check=True,
-            timeout=600,
-            capture_output=True,
-        )
-    return [str(uv)]
+    """The uv that runs this test session (`uv run` names it in $UV), else the one on PATH.
+
+    The Dockerfile pins its own uv; any recent uv installs the same lock file the same way.
+    """
+    uv = os.environ.get("UV") or shutil.which("uv")
+    assert uv, "uv is needed to install from the lock file: run the tests with `uv run pytest`"
+    return [uv]
 
 
 def runs_as(user: str | None, python: str) -> bool:
