@@ -15,6 +15,7 @@ from typing import Any
 from schemas import load_spec
 from tools.catalog import CATALOG, OPEN_WORLD, CatalogEntry
 from tools.model import Operation, ToolDefinition
+from tools.validation import WEB_URL_PATTERN
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 
@@ -32,6 +33,7 @@ _INPUT_KEYWORDS = frozenset(
         "properties",
         "required",
         "additionalProperties",
+        "pattern",
     }
 )
 # Output schemas describe shape only; formats and defaults would cost tokens and say little.
@@ -88,6 +90,8 @@ def _clean(spec: dict[str, Any], node: Any, keep: frozenset[str], *, shallow_map
             continue
         else:
             out[key] = value
+    if out.get("format") == "uri" and "pattern" in keep:
+        out["pattern"] = WEB_URL_PATTERN
     return out
 
 

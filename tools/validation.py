@@ -14,6 +14,10 @@ from urllib.parse import urlsplit
 
 from tools.secrets import SECRET_ARGUMENTS
 
+# Every URL an agent passes (a picture, a redirect after sign-in) is a web page: derive.py adds this
+# pattern to each `format: uri` argument, keeping javascript: or data: URLs out of links sent to users.
+WEB_URL_PATTERN = "^https?://"
+
 if TYPE_CHECKING:  # jsonschema is imported on first use: its format checkers cost ~150 ms at import
     from jsonschema import Draft202012Validator, FormatChecker
     from jsonschema.exceptions import ValidationError
@@ -129,6 +133,8 @@ def _describe(error: ValidationError, root: dict[str, Any]) -> list[str]:
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
         return [f"{prefix}must be {bound} {error.validator_value}, got {_shown(error)}"]
+    if kind == "pattern" and error.validator_value == WEB_URL_PATTERN:
+        return [f"{prefix}{_shown(error)} must be an http:// or https:// URL"]
     if kind == "minLength":
         return [f"{prefix}must not be empty" if error.validator_value == 1 else f"{prefix}too short"]
     if kind == "minProperties" and not field:

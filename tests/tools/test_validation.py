@@ -89,3 +89,14 @@ def test_a_missing_confirm_is_not_a_validation_error() -> None:
 
 def test_arguments_that_are_not_an_object_are_refused() -> None:
     assert argument_errors(definition("enable_user").input_schema, ["x"]) == ["expected object, got array"]
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "data:text/html,<script>x</script>", "ftp://files.example"]
+)
+def test_urls_handed_to_users_must_be_web_urls(url: str) -> None:
+    errors = argument_errors(
+        definition("create_magic_link").input_schema, {"email": "ada@example.com", "redirect_to_url": url}
+    )
+    assert errors and all(error.startswith("redirect_to_url") for error in errors)
+    assert any("http:// or https:// URL" in error for error in errors)
