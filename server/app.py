@@ -115,6 +115,9 @@ class AuditedBackend:
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         if request.changes_state:
+            # The audit is checked first, so that a call refused for it spends no destructive slot.
+            if not self._audit.writable:
+                raise _audit_refusal(self._audit.unavailable_reason)
             if self._call.definition.destructive:
                 self._take_destructive_slot()
             try:
@@ -123,9 +126,7 @@ class AuditedBackend:
                     durable=True,
                 )
             except AuditUnavailable as exc:
-                raise BackendRefused(
-                    f"{exc}; state-changing tools are refused until it can be written"
-                ) from exc
+                raise _audit_refusal(str(exc)) from exc
             self.intent_written = True
         return await self._inner.send(request)
 
@@ -139,6 +140,10 @@ class AuditedBackend:
             f"the limit of {self._limit.limit} confirmed destructive calls per {self._limit.window_s:g} s "
             f"is reached; the next slot frees in {wait:.0f} s. Ask the operator if this is expected"
         )
+
+
+def _audit_refusal(reason: str | None) -> BackendRefused:
+    return BackendRefused(f"{reason or 'the audit log cannot be written'}; state-changing tools are refused")
 
 
 def _record(
