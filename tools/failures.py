@@ -157,9 +157,10 @@ def transport_failure(
             details={"reason": "busy", **details},
         )
     if isinstance(error, BackendRefused):
-        # Our own server's refusal (audit log unwritable, blast-radius limit): its message is ours to show.
+        # Our own server's refusal (audit log unwritable, blast-radius limit): nothing left this
+        # server, so it is recorded as rejected, like invalid arguments; its message is ours to show.
         return ToolOutcome(
-            "error",
+            "rejected",
             f"This server refused to send the request: {error}. Nothing was sent.",
             details={"reason": "refused", **details},
         )

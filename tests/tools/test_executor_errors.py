@@ -208,7 +208,7 @@ async def test_a_user_missing_required_fields_is_an_unexpected_answer() -> None:
 async def test_a_refusal_by_this_server_is_explained_and_nothing_was_sent() -> None:
     error = BackendRefused("the blast-radius limit of 20 changes was reached")
     outcome = await execute(definition("enable_user"), {"user_id": USER_ID}, RecordingBackend(error))
-    assert outcome.details["reason"] == "refused"
+    assert (outcome.outcome, outcome.details["reason"]) == ("rejected", "refused")
     assert "blast-radius limit" in outcome.text
     assert "Nothing was sent" in outcome.text
 

@@ -263,7 +263,7 @@ async def test_the_call_past_the_destructive_limit_is_refused_recorded_and_never
     assert third.is_error and "limit of 2" in text_of(third) and "Nothing was sent" in text_of(third)
     records = [rec for rec in read_records(audit_path) if rec["tool"] == "delete_user"]
     assert [(rec["kind"], rec["outcome"], rec["confirmed"]) for rec in records] == [
-        ("outcome", "error", True)
+        ("outcome", "rejected", True)
     ]
     assert records[0]["details"]["reason"] == "refused" and records[0]["target_user_id"] == GRACE
 
