@@ -20,17 +20,8 @@ from server.audit import AuditTrail
 from server.http import create_http_app, http_tokens
 from tests.conftest import AUTH_URL, CLIENT_INFO
 from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client, serve_on_loopback
+from tests.jsonrpc import INITIALIZE
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "0"},
-    },
-}
 CALL_QUERY = {
     "jsonrpc": "2.0",
     "id": 2,

@@ -14,6 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from tests.jsonrpc import HANDSHAKE
 from tests.processes import read_until
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
@@ -48,17 +49,7 @@ async def test_an_agent_can_list_and_call_tools_over_stdio(tmp_path: Path, mode:
 
 def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *HANDSHAKE,
         {
             "jsonrpc": "2.0",
             "id": 2,
@@ -113,8 +104,11 @@ def test_started_by_hand_without_credentials_it_says_what_is_missing(tmp_path: P
 def test_started_by_hand_in_a_terminal_it_says_what_it_waits_for(tmp_path: Path) -> None:
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
-        [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"], stdin=terminal, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, env={**os.environ, **server_env(tmp_path)},
+        [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **server_env(tmp_path)},
     )
     try:
         assert proc.stderr is not None and proc.stdout is not None

@@ -27,6 +27,7 @@ from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
 from tests.conftest import API_KEY, AUTH_URL, make_settings
+from tests.jsonrpc import HANDSHAKE
 from tests.trust.conftest import RecordingSandbox, read_records
 from tools import tool_definitions
 
@@ -160,17 +161,7 @@ def test_the_real_entry_point_honours_read_only_over_stdio(tmp_path: Path) -> No
     """One check through the console script itself: flags reach tools/list and tools/call."""
     entry_point = str(Path(sys.executable).parent / "propelauth-mcp")
     messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "raw", "version": "0"},
-            },
-        },
-        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        *HANDSHAKE,
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
             "jsonrpc": "2.0",

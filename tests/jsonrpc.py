@@ -1,0 +1,19 @@
+"""Raw JSON-RPC messages for tests that talk to a server below the SDK client (stdout purity, HTTP)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INITIALIZE: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+INITIALIZED: dict[str, Any] = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+HANDSHAKE = [INITIALIZE, INITIALIZED]
+
