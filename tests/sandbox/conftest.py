@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
-from sandbox_testkit import API_KEY, AUTH_URL, client_for
 from starlette.applications import Starlette
 
 from sandbox import create_app
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API_KEY, AUTH_URL, client_for
 
 
 @pytest.fixture

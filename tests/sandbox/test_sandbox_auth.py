@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from sandbox_testkit import API, client_for
 from starlette.applications import Starlette
 
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import anyio
 import httpx2
 import pytest
-from sandbox_testkit import API, client_for
 from starlette.applications import Starlette
 
 from sandbox.faults import RateLimit
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -6,9 +6,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 import pytest
-from sandbox_testkit import API, AUTH_URL, create_user, fetch_user
 
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, AUTH_URL, create_user, fetch_user
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from sandbox_testkit import API, API_KEY, client_for, create_user
 
 from sandbox import create_app
 from sandbox.demo import EMPLOYEES, KNOWN_USER_EMAIL, ORGS, USERS, demo_user_id
+from tests.sandbox.sandbox_testkit import API, API_KEY, client_for, create_user
 
 pytestmark = pytest.mark.anyio
 

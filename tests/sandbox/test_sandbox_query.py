@@ -6,10 +6,10 @@ from typing import Any
 
 import httpx2
 import pytest
-from sandbox_testkit import API, create_user
 
 from sandbox.demo import KNOWN_USER_EMAIL, LUMEN_LABS, NORTHWIND, USERS
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, create_user
 
 pytestmark = pytest.mark.anyio
 

@@ -11,7 +11,6 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate
-from sandbox_testkit import API_KEY
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -22,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from sandbox import create_app
 from sandbox.demo import demo_user_id
 from schemas import load_spec
+from tests.sandbox.sandbox_testkit import API_KEY
 
 # One seeded sandbox for the whole run, so that generated requests meet real users as well as unknown ones.
 APP = create_app(api_key=API_KEY, seed=True)

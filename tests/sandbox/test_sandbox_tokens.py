@@ -8,11 +8,11 @@ from typing import Any
 import httpx2
 import jwt
 import pytest
-from sandbox_testkit import API, API_KEY, AUTH_URL, client_for, create_user
 
 from sandbox import create_app
 from sandbox.demo import KNOWN_USER_EMAIL, LUMEN_LABS, NORTHWIND, demo_user_id
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, API_KEY, AUTH_URL, client_for, create_user
 
 pytestmark = pytest.mark.anyio
 

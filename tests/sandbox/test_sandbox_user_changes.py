@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from sandbox_testkit import API, create_user, fetch_user
 
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, create_user, fetch_user
 
 pytestmark = pytest.mark.anyio
 

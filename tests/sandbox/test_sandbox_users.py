@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from sandbox_testkit import API, API_KEY, client_for, create_user, fetch_user
 
 from sandbox import create_app
 from sandbox.passwords import verify_password
 from sandbox.state import Sandbox
+from tests.sandbox.sandbox_testkit import API, API_KEY, client_for, create_user, fetch_user
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from toolfakes import definition
 
 from schemas import load_spec
+from tests.tools.toolfakes import definition
 from tools import tool_definitions
 from tools.derive import derive_definitions, snake_case
 from tools.model import ToolDefinition

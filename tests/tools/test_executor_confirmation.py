@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from toolfakes import USER_ID, RecordingBackend, definition, user_body
 
+from tests.tools.toolfakes import USER_ID, RecordingBackend, definition, user_body
 from tools import execute
 from tools.backend import ApiRequest, ApiResponse, BackendTimeout
 

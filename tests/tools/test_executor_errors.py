@@ -6,8 +6,8 @@ import anyio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from toolfakes import USER_ID, RecordingBackend, definition
 
+from tests.tools.toolfakes import USER_ID, RecordingBackend, definition
 from tools import execute
 from tools.backend import ApiResponse, BackendBusy, BackendRefused, BackendTimeout, BackendUnreachable
 

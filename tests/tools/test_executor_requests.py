@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from toolfakes import OTHER_ID, USER_ID, RecordingBackend, definition, user_body
 
+from tests.tools.toolfakes import OTHER_ID, USER_ID, RecordingBackend, definition, user_body
 from tools import execute, tool_definitions
 from tools.backend import ApiRequest, ApiResponse
 from tools.executor import build_request

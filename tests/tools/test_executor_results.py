@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
-from test_executor_requests import CASES
-from toolfakes import USER_ID, RecordingBackend, definition, user_body
 
+from tests.tools.test_executor_requests import CASES
+from tests.tools.toolfakes import USER_ID, RecordingBackend, definition, user_body
 from tools import execute
 from tools.backend import ApiResponse
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from toolfakes import USER_ID, definition
-
+from tests.tools.toolfakes import USER_ID, definition
 from tools import SECRET_ARGUMENTS, SECRET_RESULT_FIELDS, redact_arguments, redact_result, tool_definitions
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from toolfakes import USER_ID, definition
 
+from tests.tools.toolfakes import USER_ID, definition
 from tools.validation import argument_errors, format_checker
 
 
