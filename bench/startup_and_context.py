@@ -121,7 +121,7 @@ def context_cost() -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=31)
     args = parser.parse_args()
     cost = context_cost()
     print(
