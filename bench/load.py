@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -26,7 +27,63 @@ def audit_lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.exists() else 0
 
 
-async def run(clients: int, calls: int) -> int:
+async def settled_rss(pid: int, idle: int) -> int:
+    """RSS once the allocator has had a bounded moment to hand memory back."""
+    after = rss_kib(pid)
+    with anyio.move_on_after(10):
+        while after > idle * 1.10:
+            await anyio.sleep(0.5)
+            after = rss_kib(pid)
+    return after
+
+
+async def burst(
+    server: Any, user_id: str, clients: int, calls: int
+) -> tuple[float, list[str], list[float], int]:
+    """`clients` clients making `calls` concurrent calls each: (wall s, errors, latencies ms, peak RSS)."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    errors: list[str] = []
+    latencies: list[float] = []
+    peak = 0
+
+    async def one_client() -> None:
+        limits = httpx2.Limits(max_connections=calls)
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=60, limits=limits) as http,
+            Client(streamable_http_client(server.url, http_client=http)) as client,
+        ):
+
+            async def one_call() -> None:
+                started = time.perf_counter()
+                try:
+                    result = await client.call_tool("fetch_user_by_id", {"user_id": user_id})
+                    if result.is_error:
+                        errors.append(str(result.content))
+                except Exception as exc:
+                    errors.append(repr(exc))
+                latencies.append((time.perf_counter() - started) * 1000)
+
+            async with anyio.create_task_group() as calls_group:
+                for _ in range(calls):
+                    calls_group.start_soon(one_call)
+
+    async def sample_peak() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, rss_kib(server.pid))
+            await anyio.sleep(0.01)
+
+    started = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(sample_peak)
+        async with anyio.create_task_group() as load:
+            for _ in range(clients):
+                load.start_soon(one_client)
+        tg.cancel_scope.cancel()
+    return time.perf_counter() - started, errors, latencies, peak
+
+
+async def run(clients: int, calls: int, bursts: int) -> int:
     with standalone_sandbox() as base, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         async with httpx2.AsyncClient(
@@ -44,51 +101,17 @@ async def run(clients: int, calls: int) -> int:
                     await client.call_tool("fetch_user_by_id", {"user_id": user_id})
             idle = rss_kib(server.pid)
             before = audit_lines(audit)
-            errors: list[str] = []
-            latencies: list[float] = []
-            peak = idle
-
-            async def one_client() -> None:
-                limits = httpx2.Limits(max_connections=calls)
-                async with (
-                    httpx2.AsyncClient(headers=headers, timeout=60, limits=limits) as http,
-                    Client(streamable_http_client(server.url, http_client=http)) as client,
-                ):
-
-                    async def one_call() -> None:
-                        started = time.perf_counter()
-                        try:
-                            result = await client.call_tool("fetch_user_by_id", {"user_id": user_id})
-                            if result.is_error:
-                                errors.append(str(result.content))
-                        except Exception as exc:
-                            errors.append(repr(exc))
-                        latencies.append((time.perf_counter() - started) * 1000)
-
-                    async with anyio.create_task_group() as calls_group:
-                        for _ in range(calls):
-                            calls_group.start_soon(one_call)
-
-            async def sample_peak() -> None:
-                nonlocal peak
-                while True:
-                    peak = max(peak, rss_kib(server.pid))
-                    await anyio.sleep(0.01)
-
-            started = time.perf_counter()
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(sample_peak)
-                async with anyio.create_task_group() as load:
-                    for _ in range(clients):
-                        load.start_soon(one_client)
-                tg.cancel_scope.cancel()
-            wall = time.perf_counter() - started
+            first = await burst(server, user_id, clients, calls)
             new_records = audit_lines(audit) - before
-            after = rss_kib(server.pid)
-            with anyio.move_on_after(10):  # give the allocator a bounded moment to hand memory back
-                while after > idle * 1.10:
-                    await anyio.sleep(0.5)
-                    after = rss_kib(server.pid)
+            after = await settled_rss(server.pid, idle)
+            # Further bursts tell a leak (memory keeps growing) from the allocator keeping its
+            # arenas after the first burst (memory plateaus).
+            later = []
+            for _ in range(bursts - 1):
+                await burst(server, user_id, clients, calls)
+                later.append(await settled_rss(server.pid, idle))
+    wall, errors, latencies, peak = first
+    peak = max(peak, idle)
     total = clients * calls
     ratio = after / idle
     print(f"{total} concurrent fetch_user_by_id calls from {clients} clients over HTTP in {wall:.2f} s")
@@ -102,6 +125,9 @@ async def run(clients: int, calls: int) -> int:
         f"  server RSS: idle {idle / 1024:.1f} MiB, peak {peak / 1024:.1f} MiB, after {after / 1024:.1f} MiB "
         f"({(ratio - 1) * 100:+.1f}% of idle)"
     )
+    if later:
+        shown = ", ".join(f"{rss / 1024:.1f}" for rss in later)
+        print(f"  RSS after each further burst (MiB): {shown}")
     for error in errors[:5]:
         print(f"  error: {error}")
     ok = not errors and new_records == total and ratio <= 1.10
@@ -115,8 +141,9 @@ def main() -> int:
     )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls", type=int, default=10, help="concurrent calls per client")
+    parser.add_argument("--bursts", type=int, default=3, help="the first is judged; the rest show any leak")
     args = parser.parse_args()
-    return anyio.run(run, args.clients, args.calls)
+    return anyio.run(run, args.clients, args.calls, args.bursts)
 
 
 if __name__ == "__main__":
