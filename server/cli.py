@@ -169,6 +169,12 @@ def _parser() -> argparse.ArgumentParser:
         "state sealed by one replica opens on another (default: a per-process key) "
         "[PROPELAUTH_MCP_REQUEST_STATE_KEYS]",
     )
+    g.add_argument(
+        "--http-max-concurrent",
+        type=int,
+        help="MCP requests handled at once over HTTP; more wait their turn (default 32) "
+        "[PROPELAUTH_MCP_HTTP_MAX_CONCURRENT]",
+    )
     return p
 
 

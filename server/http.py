@@ -111,6 +111,23 @@ class HostOriginGuard:
         await self.app(scope, receive, send)
 
 
+class AdmissionLimit:
+    """At most `limit` requests inside the wrapped app at once; the others wait their turn.
+
+    A burst of concurrent calls would otherwise build a full SDK request context for each at once,
+    although only a few can be at PropelAuth at a time; the memory taken for that peak stays with
+    the process after the burst.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self._slots = anyio.Semaphore(limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self._slots:
+            await self.app(scope, receive, send)
+
+
 class LogUnauthorized:
     """Log each 401 the token gate gives (who knocked, never what they presented)."""
 
@@ -197,7 +214,8 @@ def create_http_app(server: Server[Any], settings: Settings, *, tokens: TokenTab
     manager = StreamableHTTPSessionManager(
         app=server, stateless=True, json_response=True, security_settings=guard_settings
     )
-    mcp_app: ASGIApp = StreamableHTTPASGIApp(manager)
+    # Admission comes after authentication: an unauthenticated flood cannot take the slots.
+    mcp_app: ASGIApp = AdmissionLimit(StreamableHTTPASGIApp(manager), settings.http_max_concurrent)
     if tokens is None:
         mcp_app = AnonymousCaller(mcp_app, scope_key=CALLER_SCOPE_KEY)
     else:

@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     request_state_keys: SecretStr | None = Field(
         default=None, validation_alias="PROPELAUTH_MCP_REQUEST_STATE_KEYS"
     )
+    # HTTP only: MCP requests handled at once; more wait their turn. Only max_in_flight of them can
+    # be at PropelAuth anyway, and each one handled holds a whole SDK request context in memory.
+    http_max_concurrent: int = Field(
+        default=32, ge=1, le=4096, validation_alias="PROPELAUTH_MCP_HTTP_MAX_CONCURRENT"
+    )
 
     @field_validator("toolsets", "tools", "exclude_tools", mode="before")
     @classmethod
