@@ -1,0 +1,164 @@
+"""The event-loop stdio transport: the wire carries protocol messages only, and is given back afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import mcp.types as types
+import pytest
+from mcp.server import Server
+
+from server.stdio import loop_pipes_usable, loop_stdio
+from tests.jsonrpc import HANDSHAKE
+
+ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
+
+
+def call(request_id: int, name: str) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": {}},
+    }
+
+
+def noisy_server() -> Server[Any]:
+    """A server whose tool writes to stdout both ways a library might: print() and the raw descriptor."""
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[types.Tool(name="noisy", input_schema={"type": "object"})])
+
+    async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
+        print("stray print from a library")
+        sys.stdout.flush()
+        os.write(1, b"stray write to fd 1\n")
+        return types.CallToolResult(content=[types.TextContent(type="text", text="done")])
+
+    return Server("noisy", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+@pytest.fixture
+def wire() -> Iterator[dict[str, int]]:
+    """Two pipes standing in for a client: it writes requests to `to_server` and reads `from_server`."""
+    server_in, to_server = os.pipe()
+    from_server, server_out = os.pipe()
+    yield {
+        "server_in": server_in,
+        "to_server": to_server,
+        "from_server": from_server,
+        "server_out": server_out,
+    }
+    for fd in (server_in, to_server, from_server, server_out):
+        os.close(fd)
+
+
+def read_replies(fd: int, count: int) -> list[dict[str, Any]]:
+    data = b""
+    while data.count(b"\n") < count:
+        chunk = os.read(fd, 65536)
+        assert chunk, "the wire closed early"
+        data += chunk
+    return [json.loads(line) for line in data.splitlines()]
+
+
+@pytest.mark.anyio
+async def test_stray_output_goes_to_stderr_and_the_wire_is_given_back(wire: dict[str, int]) -> None:
+    server = noisy_server()
+    before = [os.fstat(wire[name]).st_ino for name in ("server_in", "server_out")]
+    requests = [*HANDSHAKE, call(2, "noisy")]
+    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in requests).encode())
+    with anyio.fail_after(10):
+        async with (
+            loop_stdio(wire["server_in"], wire["server_out"]) as (read_stream, write_stream),
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(server.run, read_stream, write_stream, server.create_initialization_options())
+            replies = await anyio.to_thread.run_sync(read_replies, wire["from_server"], 2)
+            tg.cancel_scope.cancel()
+    assert [reply["id"] for reply in replies] == [1, 2]
+    assert replies[1]["result"]["content"][0]["text"] == "done"
+    assert [os.fstat(wire[name]).st_ino for name in ("server_in", "server_out")] == before
+
+
+@pytest.mark.anyio
+async def test_a_line_over_the_size_limit_is_refused_and_the_next_one_served(wire: dict[str, int]) -> None:
+    server = noisy_server()
+    oversized = json.dumps({"jsonrpc": "2.0", "id": 9, "method": "ping", "params": {"pad": "x" * 5000}})
+    lines = [json.dumps(HANDSHAKE[0]), json.dumps(HANDSHAKE[1]), oversized, json.dumps(call(2, "noisy"))]
+    os.write(wire["to_server"], ("\n".join(lines) + "\n").encode())
+    with anyio.fail_after(10):
+        async with (
+            loop_stdio(wire["server_in"], wire["server_out"], max_message_bytes=1024) as streams,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(server.run, *streams, server.create_initialization_options())
+            replies = await anyio.to_thread.run_sync(read_replies, wire["from_server"], 2)
+            tg.cancel_scope.cancel()
+    assert [reply.get("id") for reply in replies] == [1, 2]
+
+
+def test_only_pipes_and_sockets_are_read_by_the_event_loop(tmp_path: Path, wire: dict[str, int]) -> None:
+    regular = tmp_path / "requests.jsonl"
+    regular.write_text("")
+    with open(regular) as file:
+        assert not loop_pipes_usable(file.fileno(), wire["server_out"])
+    assert loop_pipes_usable(wire["server_in"], wire["server_out"])
+
+
+def test_a_real_server_process_keeps_stray_output_off_the_wire(tmp_path: Path) -> None:
+    script = tmp_path / "noisy.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import anyio
+            from server.stdio import serve_stdio
+            from tests.server.test_stdio_transport import noisy_server
+            anyio.run(serve_stdio, noisy_server())
+            """
+        )
+    )
+    requests = [*HANDSHAKE, call(2, "noisy")]
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write("".join(json.dumps(m) + "\n" for m in requests).encode())
+    proc.stdin.flush()
+    replies = [json.loads(proc.stdout.readline()) for _ in range(2)]
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    rest, stderr = proc.stdout.read(), proc.stderr.read()
+    proc.stdout.close()
+    proc.stderr.close()
+    assert [reply["id"] for reply in replies] == [1, 2] and rest == b""
+    assert b"stray print from a library" in stderr and b"stray write to fd 1" in stderr
+
+
+def test_stdin_redirected_from_a_file_is_served_too(tmp_path: Path) -> None:
+    """Not a pipe, so the SDK's transport serves it; the server stops at the end of the file."""
+    requests = tmp_path / "requests.jsonl"
+    requests.write_text("".join(json.dumps(m) + "\n" for m in HANDSHAKE))
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    with open(requests) as stdin:
+        proc = subprocess.run(
+            [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"],
+            stdin=stdin,
+            capture_output=True,
+            timeout=60,
+            env=env,
+        )
+    [reply] = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0 and reply["result"]["serverInfo"]["name"] == "propelauth-mcp"
