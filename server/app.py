@@ -17,7 +17,7 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 
 from server import __version__
-from server.audit import AuditTrail, AuditUnavailable
+from server.audit import AuditTrail, AuditUnavailable, clip_long_values
 from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
@@ -94,7 +94,8 @@ def _client_of(ctx: ServerRequestContext[Any]) -> dict[str, str] | None:
     return {"name": params.client_info.name, "version": params.client_info.version}
 
 
-def _caller_of(ctx: ServerRequestContext[Any]) -> str | None:
+def caller_of(ctx: ServerRequestContext[Any]) -> str | None:
+    """The HTTP caller's token name, put on the ASGI scope by the transport's authentication."""
     request = ctx.request
     scope: Mapping[str, Any] = getattr(request, "scope", None) or {}
     caller = scope.get(CALLER_SCOPE_KEY)
@@ -126,6 +127,8 @@ class AuditedBackend:
                     durable=True,
                 )
             except AuditUnavailable as exc:
+                if self._call.definition.destructive:
+                    self._limit.release()
                 raise _audit_refusal(str(exc)) from exc
             self.intent_written = True
         return await self._inner.send(request)
@@ -163,7 +166,7 @@ def _record(
         "call_id": call.call_id,
         "tool": definition.name,
         "operation": definition.operation.operation_id,
-        "arguments": redact_arguments(definition, call.arguments),
+        "arguments": clip_long_values(redact_arguments(call.arguments)),
         "target_user_id": target_user_id or _target_of(call),
         "confirmed": confirmed if confirmed is not None else _confirmed_of(call),
         "outcome": outcome,
@@ -178,7 +181,7 @@ def _record(
 def _target_of(call: CallContext) -> str | None:
     name = call.definition.target_user_argument
     value = call.arguments.get(name) if name else None
-    return value.lower() if isinstance(value, str) else None
+    return clip_long_values(value.lower()) if isinstance(value, str) else None
 
 
 def _confirmed_of(call: CallContext) -> bool | None:
@@ -310,7 +313,7 @@ def create_server(
             params.name,
             dict(params.arguments or {}),
             client=_client_of(ctx),
-            caller=_caller_of(ctx),
+            caller=caller_of(ctx),
         )
 
     return Server(

@@ -31,6 +31,20 @@ def line_hash(line: bytes) -> str:
     return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
 
 
+MAX_AUDITED_CHARS = 256
+
+
+def clip_long_values(value: Any, limit: int = MAX_AUDITED_CHARS) -> Any:
+    """Shorten long strings in an audited value: a hostile caller's 100 kB argument stays readable."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}...[{len(value)} chars]"
+    if isinstance(value, dict):
+        return {key: clip_long_values(item, limit) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clip_long_values(item, limit) for item in value]
+    return value
+
+
 class SecretScrubber:
     """Replaces known secret values (the API key, HTTP tokens) wherever they appear in a rendered line."""
 
@@ -67,19 +81,21 @@ class AuditTrail:
             # out of chain order. Held open for the life of the server.
             self._file = open(path, "ab", buffering=0)  # noqa: SIM115
         except OSError as exc:
-            self.unavailable_reason = f"cannot open audit log {path}: {exc.strerror or exc}"
+            self.unavailable_reason = f"cannot use audit log {path}: {exc.strerror or exc}"
 
     def _resume_chain(self, path: Path) -> None:
-        """Continue the chain of an existing file from its last record."""
-        if not path.exists() or path.stat().st_size == 0:
+        """Continue the chain of an existing file from its last record, however long that record is."""
+        last = _last_line(path)
+        if last is None:
             return
-        with open(path, "rb") as existing:
-            existing.seek(max(0, path.stat().st_size - 65536))
-            last = existing.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
         try:
             self._seq = int(json.loads(last)["seq"])
         except (ValueError, KeyError, TypeError):
-            self._seq = 0  # not one of ours: start a new chain that links to whatever is there
+            # A torn record (a crash mid-write) or a file that is not ours: appending would bury it.
+            raise OSError(
+                "its last line is not a complete audit record; check it with `propelauth-mcp audit verify` "
+                "and move the file aside"
+            ) from None
         self._prev_hash = line_hash(last)
 
     @property
@@ -128,6 +144,25 @@ class AuditTrail:
             with contextlib.suppress(OSError):  # the reason was already reported when the write failed
                 self._file.close()
             self._file = None
+
+
+def _last_line(path: Path, chunk: int = 65536) -> bytes | None:
+    """The file's last line without its newline, read backwards from the end; None if there is none."""
+    if not path.exists():
+        return None
+    with open(path, "rb") as file:
+        end = file.seek(0, os.SEEK_END)
+        tail = b""
+        position = end
+        while position > 0:
+            start = max(0, position - chunk)
+            file.seek(start)
+            tail = file.read(position - start) + tail
+            position = start
+            body = tail.rstrip(b"\n")
+            if b"\n" in body or position == 0:
+                return body.rsplit(b"\n", 1)[-1] if body else None
+    return None
 
 
 def verify(path: Path) -> tuple[int, str | None]:

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import structlog
 from mcp.server import Server
-from mcp.server.context import ServerRequestContext
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -33,7 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.app import CALLER_SCOPE_KEY
+from server.app import CALLER_SCOPE_KEY, caller_of
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
 from server.settings import Settings, is_loopback
 from tools.backend import ApiRequest, Backend, BackendError
@@ -148,12 +147,6 @@ def _client_addr(scope: Scope) -> str | None:
     return f"{client[0]}:{client[1]}" if client else None
 
 
-def _caller_principal(ctx: ServerRequestContext[Any, Any]) -> str | None:
-    scope = getattr(ctx.request, "scope", None) or {}
-    caller = scope.get(CALLER_SCOPE_KEY)
-    return caller if isinstance(caller, str) else None
-
-
 @dataclass
 class Readiness:
     """Asks PropelAuth, through the server's own client, whether the configured key works; cached briefly."""
@@ -192,7 +185,7 @@ def create_http_app(server: Server[Any], settings: Settings, *, tokens: TokenTab
     """The ASGI app: `/mcp` (guarded), `/healthz`, `/readyz`. `tokens=None` means --no-auth."""
     keys = request_state_keys(settings)
     # Without shared keys, state sealed here opens only in this process (a per-process random key).
-    security = RequestStateSecurity(keys=keys or [os.urandom(32)], bind_principal=_caller_principal)
+    security = RequestStateSecurity(keys=keys or [os.urandom(32)], bind_principal=caller_of)
     server.middleware.append(RequestStateBoundary(security, default_audience=server.name))
 
     # Capture the lifespan state (entered once by the session manager) so /readyz can use its client.

@@ -52,7 +52,11 @@ class TokenTable:
 
 
 def parse_tokens(text: str, *, source: str) -> dict[str, str]:
-    """Parse `name=token` pairs separated by commas or newlines; raises ValueError naming the bad entry."""
+    """Parse `name=token` pairs separated by commas or newlines; raises ValueError naming the bad entry.
+
+    Errors give the entry's position, never its text: a token pasted without `name=` would be
+    taken for a name.
+    """
     tokens: dict[str, str] = {}
     for number, raw_line in enumerate(text.splitlines(), start=1):
         if raw_line.lstrip().startswith("#"):
@@ -67,19 +71,19 @@ def parse_tokens(text: str, *, source: str) -> dict[str, str]:
                 raise ValueError(f"{where}: expected name=token")
             if not _NAME.match(name):
                 raise ValueError(
-                    f"{where}: token name {name!r} must be 1-64 letters, digits, '.', '_', '@' or '-'"
+                    f"{where}: the name must be 1-64 letters, digits, '.', '_', '@' or '-'"
                 )
             if name in tokens:
-                raise ValueError(f"{where}: token name {name!r} appears twice")
+                raise ValueError(f"{where}: the name appears twice")
             if len(token) < MIN_TOKEN_LENGTH:
                 raise ValueError(
-                    f"{where}: the token for {name!r} is shorter than {MIN_TOKEN_LENGTH} characters; "
+                    f"{where}: the token is shorter than {MIN_TOKEN_LENGTH} characters; "
                     + GENERATE_HINT
                 )
             if any(c.isspace() for c in token):
-                raise ValueError(f"{where}: the token for {name!r} contains whitespace")
+                raise ValueError(f"{where}: the token contains whitespace")
             if token in tokens.values():
-                raise ValueError(f"{where}: the token for {name!r} is also another name's token")
+                raise ValueError(f"{where}: the token is also another name's token")
             tokens[name] = token
     return tokens
 
@@ -100,9 +104,9 @@ def load_tokens(inline: str | None, file: Path | None) -> TokenTable:
     for text, source in sources:
         for name, token in parse_tokens(text, source=source).items():
             if name in tokens:
-                raise ValueError(f"{source}: token name {name!r} is already defined")
+                raise ValueError(f"{source}: a name is defined twice")
             if token in tokens.values():
-                raise ValueError(f"{source}: the token for {name!r} is also another name's token")
+                raise ValueError(f"{source}: a token is given to two names")
             tokens[name] = token
     if (inline or file is not None) and not tokens:
         raise ValueError("PROPELAUTH_MCP_TOKENS / PROPELAUTH_MCP_TOKENS_FILE define no token")

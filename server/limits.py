@@ -23,3 +23,8 @@ class SlidingWindowLimit:
             self._granted.append(now)
             return None
         return self.window_s - (now - self._granted[0]) if self._granted else self.window_s
+
+    def release(self) -> None:
+        """Give back the slot just taken, for a call refused before anything was sent."""
+        if self._granted:
+            self._granted.pop()

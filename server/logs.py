@@ -10,22 +10,11 @@ from typing import Any, TextIO
 import structlog
 
 from server.audit import SecretScrubber
+from tools import SECRET_ARGUMENTS
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 # Keys whose values never appear in logs, wherever they occur in an event.
-SECRET_KEYS = frozenset(
-    {
-        "api_key",
-        "authorization",
-        "password",
-        "password_hash",
-        "existing_password_hash",
-        "existing_mfa_base32_encoded_secret",
-        "access_token",
-        "token",
-        "url",
-    }
-)
+SECRET_KEYS = SECRET_ARGUMENTS | {"api_key", "authorization", "access_token", "token", "url"}
 
 
 def redact_secret_keys(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

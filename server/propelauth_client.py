@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable
 
@@ -21,17 +20,17 @@ from tools.backend import (
     BackendRefused,
     BackendTimeout,
     BackendUnreachable,
+    rate_limit_wait_s,
 )
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
-_WAIT_SECONDS = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+seconds?", re.IGNORECASE)
 
 
 def rate_limit_wait(response: httpx2.Response) -> float | None:
     """The wait PropelAuth names for a 429: its plain-text body, else a Retry-After header."""
-    found = _WAIT_SECONDS.search(response.text)
-    if found:
-        return float(found.group(1))
+    named = rate_limit_wait_s(response.text)
+    if named is not None:
+        return named
     retry_after = response.headers.get("retry-after", "")
     return float(retry_after) if retry_after.isdigit() else None
 
@@ -57,6 +56,7 @@ class PropelAuthClient:
         max_in_flight: int = 8,
         in_flight_wait_s: float = 10.0,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._http = http
         self._max_retries = max_retries
@@ -64,7 +64,8 @@ class PropelAuthClient:
         self._max_in_flight = max_in_flight
         self._slots = anyio.Semaphore(max_in_flight)
         self._in_flight_wait_s = in_flight_wait_s
-        self._sleep = sleep  # injectable so resilience tests need not wait for real
+        self._sleep = sleep  # injectable, with the clock, so resilience tests need not wait for real
+        self._clock = clock
 
     async def send(self, request: ApiRequest) -> ApiResponse:
         with anyio.move_on_after(self._in_flight_wait_s) as waited:
@@ -82,12 +83,11 @@ class PropelAuthClient:
             self._slots.release()
 
     async def _send_with_retries(self, request: ApiRequest) -> ApiResponse:
-        started = time.monotonic()
+        started = self._clock()
         retried: list[int] = []
         attempt = 0
         while True:
             attempt += 1
-            elapsed = time.monotonic() - started
             try:
                 response = await self._http.request(
                     request.method, request.path, params=request.query or None, json=request.json
@@ -97,58 +97,61 @@ class PropelAuthClient:
                 raise BackendRefused(f"the request cannot be sent as HTTP ({str(exc)[:120]})") from exc
             except httpx2.ConnectError as exc:
                 # Nothing reached PropelAuth, so even a state-changing request may be sent again.
-                delay = self._next_delay(attempt, elapsed, None)
+                delay = self._next_delay(attempt, started, None)
                 if delay is None:
                     raise BackendUnreachable(
                         f"could not connect to PropelAuth ({type(exc).__name__})",
                         may_have_reached=False,
                         attempts=attempt,
-                        elapsed_s=time.monotonic() - started,
+                        elapsed_s=self._clock() - started,
                     ) from exc
             except httpx2.TimeoutException as exc:
                 reached = not isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout)
                 delay = (
-                    None if (reached and request.changes_state) else self._next_delay(attempt, elapsed, None)
+                    None if (reached and request.changes_state) else self._next_delay(attempt, started, None)
                 )
                 if delay is None:
                     raise BackendTimeout(
                         "PropelAuth did not answer in time",
                         may_have_reached=reached,
                         attempts=attempt,
-                        elapsed_s=time.monotonic() - started,
+                        elapsed_s=self._clock() - started,
                     ) from exc
             except httpx2.TransportError as exc:
                 # The connection broke mid-request: PropelAuth may have acted on it.
-                delay = None if request.changes_state else self._next_delay(attempt, elapsed, None)
+                delay = None if request.changes_state else self._next_delay(attempt, started, None)
                 if delay is None:
                     raise BackendUnreachable(
                         f"the connection to PropelAuth failed mid-request ({type(exc).__name__})",
                         may_have_reached=True,
                         attempts=attempt,
-                        elapsed_s=time.monotonic() - started,
+                        elapsed_s=self._clock() - started,
                     ) from exc
             else:
                 delay = None
                 if response.status_code in RETRYABLE_STATUSES and not request.changes_state:
                     hint = rate_limit_wait(response) if response.status_code == 429 else None
-                    delay = self._next_delay(attempt, elapsed, hint)
+                    delay = self._next_delay(attempt, started, hint)
                 if delay is None:
                     return ApiResponse(
                         status=response.status_code,
                         body=_parse_body(response),
                         attempts=attempt,
-                        elapsed_s=time.monotonic() - started,
+                        elapsed_s=self._clock() - started,
                         retried_statuses=tuple(retried),
                     )
                 retried.append(response.status_code)
             await self._sleep(delay)
 
-    def _next_delay(self, attempt: int, elapsed: float, hint: float | None) -> float | None:
-        """Seconds to wait before the next attempt, or None to give up (retries or time budget spent)."""
+    def _next_delay(self, attempt: int, started: float, hint: float | None) -> float | None:
+        """Seconds to wait before the next attempt, or None to give up (retries or time budget spent).
+
+        The budget counts the attempts made so far too: no attempt starts once it is spent.
+        """
         if attempt > self._max_retries:
             return None
         # Full jitter on an exponential base, capped; a named wait from PropelAuth overrides it.
         delay = hint if hint is not None else random.uniform(0, min(4.0, 0.25 * 2 ** (attempt - 1)))
-        if elapsed + delay > self._retry_budget_s:
+        if self._clock() - started + delay >= self._retry_budget_s:
             return None
         return delay

@@ -7,12 +7,11 @@ from tools.derive import get_definition, tool_definitions
 from tools.executor import execute
 from tools.model import Operation, ToolDefinition, ToolOutcome
 from tools.policy import ExposurePolicy, is_confirmed
-from tools.secrets import SECRET_ARGUMENTS, SECRET_RESULT_FIELDS, redact_arguments, redact_result
+from tools.secrets import SECRET_ARGUMENTS, redact_arguments
 from tools.surface import tool_annotations, tool_listing
 
 __all__ = [
     "SECRET_ARGUMENTS",
-    "SECRET_RESULT_FIELDS",
     "ExposurePolicy",
     "Operation",
     "ToolDefinition",
@@ -21,7 +20,6 @@ __all__ = [
     "get_definition",
     "is_confirmed",
     "redact_arguments",
-    "redact_result",
     "tool_annotations",
     "tool_definitions",
     "tool_listing",

@@ -7,8 +7,17 @@ at the boundary by the implementation; HTTP error statuses are returned, not rai
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+_RATE_LIMIT_WAIT = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+seconds?", re.IGNORECASE)
+
+
+def rate_limit_wait_s(body: Any) -> float | None:
+    """The wait a 429 names in its plain-text body ("Rate limited. Please wait 3 seconds ..."), if any."""
+    found = _RATE_LIMIT_WAIT.search(body) if isinstance(body, str) else None
+    return float(found.group(1)) if found else None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,14 @@ CATALOG: tuple[CatalogEntry, ...] = (
         read_only=False,
         destructive=False,
         idempotent=False,
+        # The official SDKs always send these four, so the service never falls back on a default of
+        # its own: whether an email goes out is exactly what the schema says.
+        applied_defaults={
+            "email_confirmed": False,
+            "send_email_to_confirm_email_address": True,
+            "ask_user_to_update_password_on_login": False,
+            "ignore_domain_restrictions": False,
+        },
     ),
     CatalogEntry(
         name="fetch_user_by_id",

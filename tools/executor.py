@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from tools.backend import ApiRequest, ApiResponse, Backend, BackendError
-from tools.derive import CONFIRM_ARGUMENT, catalog_entry, lists_updated_fields
+from tools.derive import catalog_entry, lists_updated_fields
 from tools.failures import http_failure, not_found_text, transport_failure, unexpected_answer
 from tools.model import ToolDefinition, ToolOutcome
 from tools.policy import is_confirmed
@@ -69,14 +69,14 @@ def build_request(definition: ToolDefinition, args: Mapping[str, Any]) -> ApiReq
     body: dict[str, Any] | None = None
     if operation.has_body:
         body = {
-            name: args[name] for name in operation.body_params if name in args and name != CONFIRM_ARGUMENT
+            name: args[name] for name in operation.body_params if name in args
         }
     return ApiRequest(
         method=operation.method,
         path=path,
         query=query,
         json=body,
-        changes_state=operation.method != "GET",
+        changes_state=operation.changes_state,
     )
 
 

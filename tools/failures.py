@@ -7,11 +7,17 @@ Each message says what happened and what to do next; `details` carries the facts
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from tools.backend import ApiResponse, BackendBusy, BackendError, BackendRefused, BackendTimeout
+from tools.backend import (
+    ApiResponse,
+    BackendBusy,
+    BackendError,
+    BackendRefused,
+    BackendTimeout,
+    rate_limit_wait_s,
+)
 from tools.derive import catalog_entry
 from tools.model import ToolDefinition, ToolOutcome
 
@@ -19,11 +25,6 @@ UNAUTHORIZED = (
     "PropelAuth rejected the API key (HTTP 401); "
     "check PROPELAUTH_API_KEY / --api-key and PROPELAUTH_AUTH_URL."
 )
-_RATE_LIMIT_WAIT = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+second", re.IGNORECASE)
-
-
-def changes_state(definition: ToolDefinition) -> bool:
-    return definition.operation.method != "GET"
 
 
 def check_hint(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
@@ -127,9 +128,8 @@ def http_failure(
             "orgs_not_enabled",
         )
     if status == 429:
-        match = _RATE_LIMIT_WAIT.search(response.body) if isinstance(response.body, str) else None
-        wait = float(match.group(1)) if match else None
-        wait_text = f"wait {match.group(1)} seconds" if match else "wait a little"
+        wait = rate_limit_wait_s(response.body)
+        wait_text = f"wait {wait:g} seconds" if wait is not None else "wait a little"
         return outcome(
             f"PropelAuth rate-limited the request after {_times(response.attempts)}{_gave_up(response)}; "
             f"{wait_text} and try again. Nothing was changed.",
@@ -138,7 +138,7 @@ def http_failure(
         )
     if status >= 500:
         text = f"PropelAuth failed (HTTP {status}) after {_times(response.attempts)}{_gave_up(response)}."
-        if changes_state(definition):
+        if definition.operation.changes_state:
             text += f" The change may or may not have been applied; {check_hint(definition, arguments)}."
         else:
             text += " Nothing was changed; try again later."
@@ -167,7 +167,7 @@ def transport_failure(
     reason = "timeout" if isinstance(error, BackendTimeout) else "unreachable"
     what = "PropelAuth did not answer in time" if reason == "timeout" else "Could not reach PropelAuth"
     text = f"{what} after {_times(error.attempts)}{_gave_up(error)}."
-    if changes_state(definition) and error.may_have_reached:
+    if definition.operation.changes_state and error.may_have_reached:
         text += f" The request may or may not have been applied; {check_hint(definition, arguments)}."
     else:
         text += " Nothing was changed; try again later."
@@ -180,7 +180,7 @@ def unexpected_answer(
     definition: ToolDefinition, arguments: Mapping[str, Any], response: ApiResponse
 ) -> ToolOutcome:
     text = f"PropelAuth answered unexpectedly (HTTP {response.status} with a body of the wrong shape)."
-    if changes_state(definition):
+    if definition.operation.changes_state:
         text += f" The change probably happened; {check_hint(definition, arguments)}."
     return ToolOutcome(
         "error",

@@ -20,6 +20,10 @@ class Operation:
     body_params: tuple[str, ...]  # tool argument names sent in the JSON body
     has_body: bool  # the operation takes a JSON body (send {} when no body argument is given)
 
+    @property
+    def changes_state(self) -> bool:
+        return self.method != "GET"
+
 
 @dataclass(frozen=True)
 class ToolDefinition:

@@ -53,7 +53,3 @@ class ExposurePolicy:
 def is_confirmed(arguments: Mapping[str, Any]) -> bool:
     """Only a literal `confirm: true` confirms; missing, false or anything else does not."""
     return arguments.get(CONFIRM_ARGUMENT) is True
-
-
-def needs_confirmation(definition: ToolDefinition, arguments: Mapping[str, Any]) -> bool:
-    return definition.requires_confirmation and not is_confirmed(arguments)

@@ -28,8 +28,26 @@ def test_only_the_exact_token_identifies_a_caller(presented: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    [f"alice{A}", f"alice={A},alice={B}", f"alice={A},bob={A}", "alice=short", f"al ice={A}", f"=={A}"],
-    ids=["no-equals", "duplicate-name", "shared-token", "short-token", "bad-name", "no-name"],
+    [
+        f"alice{A}",
+        f"alice={A},alice={B}",
+        f"alice={A},bob={A}",
+        "alice=short",
+        f"al ice={A}",
+        f"=={A}",
+        f"{A}==",  # a base64 token pasted without a name: its body looks like a name
+        f"{A}+/==",
+    ],
+    ids=[
+        "no-equals",
+        "duplicate-name",
+        "shared-token",
+        "short-token",
+        "bad-name",
+        "no-name",
+        "bare-base64",
+        "bare-base64-symbols",
+    ],
 )
 def test_a_malformed_token_list_is_refused_without_echoing_the_token(text: str) -> None:
     with pytest.raises(ValueError) as raised:

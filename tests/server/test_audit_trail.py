@@ -253,3 +253,38 @@ async def test_state_changing_tools_refuse_when_the_audit_file_cannot_be_written
     assert not read.is_error
     assert write.is_error and "audit" in write.content[0].text
     assert sandbox.store.get_user(ADA) == before
+
+
+async def test_a_huge_argument_is_clipped_in_the_audit_record(client: Client, audit_path: Path) -> None:
+    huge = "x" * 100_000
+    with capture_logs() as logs:
+        result = await client.call_tool("fetch_user_by_username", {"username": huge})
+    [record] = audit_events(logs)
+    assert record["arguments"]["username"] == "x" * 256 + "...[100000 chars]"
+    assert result.content  # answered, whatever PropelAuth said
+    assert max(len(line) for line in audit_path.read_text().splitlines()) < 2000
+
+
+def test_the_chain_resumes_after_a_record_longer_than_any_read_buffer(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path)
+    trail.write(
+        {"kind": "outcome", "note": "y" * 200_000}
+    )  # records written by older versions were unclipped
+    trail.close()
+    trail = AuditTrail(path)
+    trail.write({"kind": "outcome"})
+    trail.close()
+    assert verify(path) == (2, None)
+
+
+def test_a_torn_last_record_stops_state_changing_tools_and_says_how_to_recover(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path)
+    trail.write({"kind": "outcome"})
+    trail.close()
+    with open(path, "ab") as file:
+        file.write(b'{"seq":2,"prev_hash":"ab')  # a crash mid-write
+    trail = AuditTrail(path)
+    assert not trail.writable and trail.unavailable_reason is not None
+    assert "audit verify" in trail.unavailable_reason

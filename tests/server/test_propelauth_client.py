@@ -154,3 +154,25 @@ async def test_requests_beyond_the_in_flight_bound_wait_then_give_up_without_sen
             release.set()
     assert isinstance(outcomes[0], BackendBusy) and outcomes[0].may_have_reached is False
     assert len(sent) == 1
+
+
+async def test_no_attempt_starts_once_the_retry_budget_is_spent_counting_the_attempts_themselves() -> None:
+    now = [0.0]
+    starts: list[float] = []
+
+    def slow_then_timeout(request: httpx2.Request) -> httpx2.Response:
+        starts.append(now[0])
+        now[0] += 0.6  # each attempt takes 0.6 s before it times out
+        raise httpx2.ReadTimeout("slow")
+
+    async def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    http = httpx2.AsyncClient(
+        transport=httpx2.MockTransport(slow_then_timeout), base_url="https://auth.example.com"
+    )
+    client = PropelAuthClient(http, max_retries=5, retry_budget_s=1.0, sleep=advance, clock=lambda: now[0])
+    with pytest.raises(BackendTimeout) as raised:
+        await client.send(READ)
+    assert len(starts) == 2 and all(start < 1.0 for start in starts)
+    assert raised.value.attempts == 2 and raised.value.may_have_reached is True

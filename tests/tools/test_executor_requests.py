@@ -26,6 +26,9 @@ CASES: dict[str, tuple[dict[str, Any], ApiRequest, Any]] = {
                 "email_confirmed": True,
                 "first_name": "Ada",
                 "password": "s3cret!",
+                "send_email_to_confirm_email_address": True,
+                "ask_user_to_update_password_on_login": False,
+                "ignore_domain_restrictions": False,
             },
             changes_state=True,
         ),
@@ -225,9 +228,22 @@ async def test_update_user_with_only_a_user_id_sends_an_empty_change_nowhere() -
 
 
 @pytest.mark.anyio
-async def test_a_body_operation_called_without_optional_fields_sends_an_empty_json_object() -> None:
+async def test_create_user_always_sends_the_four_flags_the_official_sdks_send() -> None:
     backend = RecordingBackend(ApiResponse(200, {"user_id": USER_ID}))
     await execute(definition("create_user"), {"email": "ada@example.com"}, backend)
+    assert backend.requests[0].json == {
+        "email": "ada@example.com",
+        "email_confirmed": False,
+        "send_email_to_confirm_email_address": True,
+        "ask_user_to_update_password_on_login": False,
+        "ignore_domain_restrictions": False,
+    }
+
+
+@pytest.mark.anyio
+async def test_a_body_operation_called_without_optional_fields_sends_no_absent_field() -> None:
+    backend = RecordingBackend(ApiResponse(200, {"user_id": USER_ID}))
+    await execute(definition("create_magic_link"), {"email": "ada@example.com"}, backend)
     assert backend.requests[0].json == {"email": "ada@example.com"}
 
 
