@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,10 +15,8 @@ import anyio
 import anyio.abc
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from starlette.types import ASGIApp
 
 from sandbox import Sandbox
 from server.app import create_server
@@ -27,6 +24,7 @@ from server.audit import AuditTrail
 from server.http import create_http_app, http_tokens
 from server.settings import Settings
 from tests.conftest import CLIENT_INFO, make_settings
+from tests.loopback import serve_on_loopback
 
 ALICE_TOKEN = "alice-0123456789abcdefghijklmn"
 BOT_TOKEN = "ci-bot-zyxwvutsrqponmlkjihgfe"
@@ -43,35 +41,6 @@ class RunningServer:
     @property
     def url(self) -> str:
         return f"{self.base}/mcp"
-
-
-@asynccontextmanager
-async def serve_on_loopback(app: ASGIApp) -> AsyncIterator[str]:
-    """Serve `app` on 127.0.0.1:<free port>; the socket listens before uvicorn starts: no readiness wait."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    stopped = anyio.Event()
-
-    async def run() -> None:
-        try:
-            await server.serve([sock])
-        finally:
-            stopped.set()
-
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(run)
-            try:
-                yield f"http://127.0.0.1:{port}"
-            finally:
-                server.should_exit = True
-                with anyio.fail_after(10):
-                    await stopped.wait()
-    finally:
-        sock.close()
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from server.app import create_server
 from server.audit import AuditTrail
 from server.http import create_http_app, http_tokens
 from tests.conftest import AUTH_URL, CLIENT_INFO
-from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client, serve_on_loopback
+from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client
 from tests.jsonrpc import INITIALIZE
+from tests.loopback import serve_on_loopback
 
 CALL_QUERY = {
     "jsonrpc": "2.0",

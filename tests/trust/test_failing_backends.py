@@ -7,7 +7,6 @@ with uvicorn on a loopback port; the others talk to it over ASGI. Retry back-off
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
-import uvicorn
 from mcp.types import CallToolResult
 
 from sandbox import Sandbox
@@ -26,6 +24,7 @@ from server.app import ToolService, http_client
 from server.audit import AuditTrail
 from server.propelauth_client import PropelAuthClient
 from tests.conftest import make_settings
+from tests.loopback import serve_on_loopback
 from tests.trust.conftest import RecordingSandbox, read_records
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("quiet_logs")]
@@ -57,32 +56,6 @@ class Rig:
 
     def outcome_record(self) -> dict[str, Any]:
         return [r for r in read_records(self.audit_path) if r["kind"] == "outcome"][-1]
-
-
-@asynccontextmanager
-async def served_over_tcp(app: Any) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free loopback port (the socket is listening before this yields)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-        ws="none",
-        http="h11",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(server.serve, [sock])
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-    sock.close()
 
 
 @asynccontextmanager
@@ -126,7 +99,7 @@ async def _base_url(front: RecordingSandbox, over_tcp: bool) -> AsyncIterator[st
     if not over_tcp:
         yield None
         return
-    async with served_over_tcp(front) as base_url:
+    async with serve_on_loopback(front, graceful_shutdown_s=1) as base_url:
         yield base_url
 
 
