@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from server import __version__
+from server.console import say
 
 EXIT_CONFIG = 2
 
@@ -179,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _fail(message: str) -> int:
-    print(f"propelauth-mcp: {message}", file=sys.stderr)
+    say(message)
     return EXIT_CONFIG
 
 

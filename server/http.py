@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.app import CALLER_SCOPE_KEY, caller_of
+from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
 from server.settings import Settings, is_loopback
 from tools.backend import ApiRequest, Backend, BackendError
@@ -282,11 +282,9 @@ def serve_http(server: Server[Any], settings: Settings) -> None:
     auth = f"bearer tokens for {', '.join(tokens.names)}" if tokens else "OFF (--no-auth, loopback only)"
 
     def announce(port: int) -> None:
-        print(
-            f"propelauth-mcp: serving MCP over HTTP at {endpoint_url(settings.host, port)} (auth: {auth}); "
-            f"liveness /healthz, readiness /readyz",
-            file=sys.stderr,
-            flush=True,
+        say(
+            f"serving MCP over HTTP at {endpoint_url(settings.host, port)} (auth: {auth}); "
+            "liveness /healthz, readiness /readyz"
         )
 
     runner = uvicorn_server(app, settings, announce)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import sys
 from pathlib import Path
 
 import anyio
@@ -12,14 +11,11 @@ from pydantic import SecretStr
 
 from server.app import create_server
 from server.audit import AuditTrail, SecretScrubber
+from server.console import say
 from server.logs import configure_logging
 from server.settings import Settings
 
 SANDBOX_AUTH_URL = "http://sandbox.localhost"
-
-
-def _say(message: str) -> None:
-    print(f"propelauth-mcp: {message}", file=sys.stderr, flush=True)
 
 
 def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.AsyncBaseTransport]:
@@ -48,12 +44,12 @@ def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTra
     transport = None
     if settings.sandbox:
         settings, transport = sandbox_transport(settings)
-        _say(f"using the in-process sandbox (database {settings.sandbox_db_path})")
+        say(f"using the in-process sandbox (database {settings.sandbox_db_path})")
     audit = AuditTrail(settings.audit_path, scrubber=scrubber)
     if audit.unavailable_reason:
-        _say(f"WARNING: {audit.unavailable_reason}; state-changing tools will refuse to run")
+        say(f"WARNING: {audit.unavailable_reason}; state-changing tools will refuse to run")
     else:
-        _say(f"audit log: {settings.audit_path}")
+        say(f"audit log: {settings.audit_path}")
     return settings, audit, transport
 
 
