@@ -237,11 +237,15 @@ class ToolService:
                 target_user_id=outcome.target_user_id,
                 details=outcome.details,
             )
-            try:
-                self.audit.write(record, durable=audited.intent_written)
-            except AuditUnavailable as exc:
-                _log.error("audit_write_failed", reason=str(exc), call_id=call_id)
+            self._write_outcome(record, durable=audited.intent_written)
             return to_call_result(outcome)
+
+    def _write_outcome(self, record: dict[str, Any], *, durable: bool = False) -> None:
+        # The call already happened: a failed outcome write is reported, not turned into a failed call.
+        try:
+            self.audit.write(record, durable=durable)
+        except AuditUnavailable as exc:
+            _log.error("audit_write_failed", reason=str(exc), call_id=record["call_id"])
 
     def _audit_unknown(
         self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None
@@ -249,7 +253,7 @@ class ToolService:
         record = {
             "kind": "outcome",
             "call_id": call_id,
-            "tool": name,
+            "tool": clip_long_values(name),
             "operation": None,
             "arguments": None,
             "target_user_id": None,
@@ -261,10 +265,7 @@ class ToolService:
             "caller": caller,
             "details": {"reason": "unknown_tool"},
         }
-        try:
-            self.audit.write(record)
-        except AuditUnavailable as exc:
-            _log.error("audit_write_failed", reason=str(exc), call_id=call_id)
+        self._write_outcome(record)
 
 
 def http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> httpx2.AsyncClient:

@@ -17,6 +17,7 @@ from tools.backend import (
     ApiRequest,
     ApiResponse,
     BackendBusy,
+    BackendError,
     BackendRefused,
     BackendTimeout,
     BackendUnreachable,
@@ -42,6 +43,19 @@ def _parse_body(response: httpx2.Response) -> object:
         return json.loads(response.content)
     except ValueError:
         return response.text
+
+
+def _classify(exc: httpx2.TransportError) -> tuple[type[BackendError], str, bool]:
+    """(the error to raise, what happened, whether the request may have reached PropelAuth)."""
+    # Connecting failed: nothing left this machine, so even a state-changing request may be sent again.
+    if isinstance(exc, httpx2.ConnectError):
+        return BackendUnreachable, f"could not connect to PropelAuth ({type(exc).__name__})", False
+    if isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout):
+        return BackendTimeout, "PropelAuth did not answer in time", False
+    if isinstance(exc, httpx2.TimeoutException):
+        return BackendTimeout, "PropelAuth did not answer in time", True
+    # The connection broke mid-request: PropelAuth may have acted on it.
+    return BackendUnreachable, f"the connection to PropelAuth failed mid-request ({type(exc).__name__})", True
 
 
 class PropelAuthClient:
@@ -95,37 +109,15 @@ class PropelAuthClient:
             except httpx2.InvalidURL as exc:
                 # The request cannot even be built (e.g. a 100 kB value in the query string): nothing left.
                 raise BackendRefused(f"the request cannot be sent as HTTP ({str(exc)[:120]})") from exc
-            except httpx2.ConnectError as exc:
-                # Nothing reached PropelAuth, so even a state-changing request may be sent again.
-                delay = self._next_delay(attempt, started, None)
-                if delay is None:
-                    raise BackendUnreachable(
-                        f"could not connect to PropelAuth ({type(exc).__name__})",
-                        may_have_reached=False,
-                        attempts=attempt,
-                        elapsed_s=self._clock() - started,
-                    ) from exc
-            except httpx2.TimeoutException as exc:
-                reached = not isinstance(exc, httpx2.ConnectTimeout | httpx2.PoolTimeout)
+            except httpx2.TransportError as exc:
+                error_type, what, reached = _classify(exc)
+                # Never send a state-changing request again once it may have reached PropelAuth.
                 delay = (
                     None if (reached and request.changes_state) else self._next_delay(attempt, started, None)
                 )
                 if delay is None:
-                    raise BackendTimeout(
-                        "PropelAuth did not answer in time",
-                        may_have_reached=reached,
-                        attempts=attempt,
-                        elapsed_s=self._clock() - started,
-                    ) from exc
-            except httpx2.TransportError as exc:
-                # The connection broke mid-request: PropelAuth may have acted on it.
-                delay = None if request.changes_state else self._next_delay(attempt, started, None)
-                if delay is None:
-                    raise BackendUnreachable(
-                        f"the connection to PropelAuth failed mid-request ({type(exc).__name__})",
-                        may_have_reached=True,
-                        attempts=attempt,
-                        elapsed_s=self._clock() - started,
+                    raise error_type(
+                        what, may_have_reached=reached, attempts=attempt, elapsed_s=self._clock() - started
                     ) from exc
             else:
                 delay = None

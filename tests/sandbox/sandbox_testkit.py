@@ -10,6 +10,16 @@ from starlette.applications import Starlette
 API_KEY = "test-api-key"
 AUTH_URL = "https://auth.sandbox.test"
 API = "/api/backend/v1"
+# The seven keys of an org membership, in a User's org_id_to_org_info and in access tokens alike.
+MEMBERSHIP_KEYS = {
+    "org_id",
+    "org_name",
+    "org_metadata",
+    "user_role",
+    "url_safe_org_name",
+    "inherited_user_roles_plus_current_role",
+    "user_permissions",
+}
 
 
 def client_for(app: Starlette, *, api_key: str | None = API_KEY) -> httpx2.AsyncClient:

@@ -9,19 +9,9 @@ import pytest
 
 from sandbox.demo import KNOWN_USER_EMAIL, LUMEN_LABS, NORTHWIND, USERS
 from sandbox.state import Sandbox
-from tests.sandbox.sandbox_testkit import API, create_user
+from tests.sandbox.sandbox_testkit import API, MEMBERSHIP_KEYS, create_user
 
 pytestmark = pytest.mark.anyio
-
-ORG_KEYS = {
-    "org_id",
-    "org_name",
-    "org_metadata",
-    "user_role",
-    "url_safe_org_name",
-    "inherited_user_roles_plus_current_role",
-    "user_permissions",
-}
 
 
 async def query(client: httpx2.AsyncClient, **params: Any) -> dict[str, Any]:
@@ -157,7 +147,7 @@ async def test_include_orgs_adds_memberships_with_the_seven_keys(seeded: httpx2.
     orgs = page["users"][0]["org_id_to_org_info"]
     assert set(orgs) == {LUMEN_LABS, NORTHWIND}
     lumen = orgs[LUMEN_LABS]
-    assert set(lumen) == ORG_KEYS
+    assert set(lumen) == MEMBERSHIP_KEYS
     assert lumen["org_id"] == LUMEN_LABS
     assert lumen["org_name"] == "Lumen Labs"
     assert lumen["url_safe_org_name"] == "lumen-labs"

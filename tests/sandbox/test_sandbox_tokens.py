@@ -12,20 +12,11 @@ import pytest
 from sandbox import create_app
 from sandbox.demo import KNOWN_USER_EMAIL, LUMEN_LABS, NORTHWIND, demo_user_id
 from sandbox.state import Sandbox
-from tests.sandbox.sandbox_testkit import API, API_KEY, AUTH_URL, client_for, create_user
+from tests.sandbox.sandbox_testkit import API, API_KEY, AUTH_URL, MEMBERSHIP_KEYS, client_for, create_user
 
 pytestmark = pytest.mark.anyio
 
 ADA = demo_user_id(KNOWN_USER_EMAIL)
-MEMBERSHIP_KEYS = {
-    "org_id",
-    "org_name",
-    "org_metadata",
-    "user_role",
-    "url_safe_org_name",
-    "inherited_user_roles_plus_current_role",
-    "user_permissions",
-}
 
 
 async def verifier_key(client: httpx2.AsyncClient) -> str:
