@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import secrets
 from pathlib import Path
 
@@ -53,10 +54,21 @@ def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTra
     return settings, audit, transport
 
 
+def freeze_startup_objects() -> None:
+    """Exempt what start-up built (the SDK's models, the spec, the tool schemas) from garbage collection.
+
+    They live as long as the process, yet a full collection walks all ~90,000 of them: 60 to 90 ms on
+    a small machine, stalling whichever call it lands in. No collection first: that would cost the same
+    at start-up, to reclaim a little import-time garbage once.
+    """
+    gc.freeze()
+
+
 def serve(settings: Settings) -> int:
     settings, audit, transport = build(settings)
     try:
         server = create_server(settings, audit, transport=transport)
+        freeze_startup_objects()
         if settings.transport == "http":
             from server.http import serve_http
 

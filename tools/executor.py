@@ -16,7 +16,6 @@ from tools.failures import http_failure, not_found_text, transport_failure, unex
 from tools.model import ToolDefinition, ToolOutcome
 from tools.policy import is_confirmed
 from tools.render import RENDERERS, full_name, when
-from tools.shape import conforms
 from tools.validation import argument_errors
 
 USER_PATH = "/api/backend/v1/user/{userId}"
@@ -114,7 +113,7 @@ def _success(
         return ToolOutcome("ok", text, structured=structured, http_status=response.status, details=details)
 
     body = response.body
-    if not isinstance(body, dict) or not conforms(body, definition.output_schema):
+    if not isinstance(body, dict) or not definition.output_conforms(body):
         return unexpected_answer(definition, args, response)
     return ToolOutcome(
         "ok", renderer(body, args), structured=body, http_status=response.status, details=details

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
+
+from tools.shape import shape_check
 
 Outcome = Literal["ok", "error", "rejected"]
 
@@ -42,6 +46,11 @@ class ToolDefinition:
     open_world: bool
     requires_confirmation: bool  # the five confirm-gated tools
     target_user_argument: str | None  # the argument naming the user acted on, e.g. "user_id"
+
+    @cached_property
+    def output_conforms(self) -> Callable[[Any], bool]:
+        """Whether an answer has the shape of `output_schema`, compiled on first use (tools/shape.py)."""
+        return shape_check(self.output_schema)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Check tool arguments against the input schema the tool advertises (JSON Schema 2020-12).
 
-Validators are built lazily, one per schema, and cached: building them at import would cost start-up
-time for tools that may never be called.
+Valid arguments pass a compiled check (tools/shape.py); only invalid ones meet jsonschema, which says
+what is wrong, field by field. Both are built lazily, one per schema, and cached: building them at
+import would cost start-up time for tools that may never be called.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tools.secrets import SECRET_ARGUMENTS
+from tools.shape import ARGUMENT_KEYWORDS, Check, compile_check
 
 # Every URL an agent passes (a picture, a redirect after sign-in) is a web page: derive.py adds this
 # pattern to each `format: uri` argument, keeping javascript: or data: URLs out of links sent to users.
@@ -79,8 +81,28 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
     return validator
 
 
+_quick_checks: dict[int, tuple[dict[str, Any], Check | None]] = {}
+
+
+def quick_check_for(schema: dict[str, Any]) -> Check | None:
+    """The compiled check of `schema`, or None when it uses a keyword the compiled checks do not handle."""
+    key = id(schema)
+    cached = _quick_checks.get(key)
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    try:
+        check: Check | None = compile_check(schema, ARGUMENT_KEYWORDS, format_checker().conforms)
+    except ValueError:
+        check = None
+    _quick_checks[key] = (schema, check)  # keeps the schema alive, so its id is not reused
+    return check
+
+
 def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:
     """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid."""
+    quick_check = quick_check_for(schema)
+    if quick_check is not None and quick_check(arguments):
+        return []
     errors = sorted(
         validator_for(schema).iter_errors(arguments), key=lambda e: (list(map(str, e.path)), str(e.validator))
     )

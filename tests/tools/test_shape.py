@@ -1,4 +1,4 @@
-"""The fast output-shape check gives the same answers as a JSON Schema validator."""
+"""The compiled checks (output shapes, tool arguments) give the same answers as a JSON Schema validator."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from tools import tool_definitions
 from tools.shape import conforms
+from tools.validation import format_checker, quick_check_for
 
 DEFINITIONS = tool_definitions()
 
@@ -52,3 +53,101 @@ def test_conforms_agrees_with_jsonschema_on_every_output_schema(definition: Any)
 def test_a_schema_using_an_unsupported_keyword_is_refused_loudly() -> None:
     with pytest.raises(ValueError, match="minimum"):
         conforms(3, {"type": "integer", "minimum": 1})
+
+
+VALID_FORMATS = {
+    "uuid": st.uuids().map(str),
+    "email": st.sampled_from(["ada@example.com", "a.b+c@mail.example.co.uk", "ivan@example.xn--p1ai"]),
+    "uri": st.sampled_from(["https://app.example.com/x?y=1", "http://a"]),
+}
+INVALID_FORMATS = {
+    "uuid": st.sampled_from(
+        ["abc", "68c45f5c17694c5b96004c63f1192eac", "{68c45f5c-1769-4c5b-9600-4c63f1192eac}"]
+    ),
+    "email": st.sampled_from(["ada@", "ada@localhost", "a b@x.io", "a@x..com"]),
+    "uri": st.sampled_from(["javascript:alert(1)", "/relative", "app.example.com", "", "http://a b"]),
+}
+
+
+def valid_value(schema: dict[str, Any] | bool) -> st.SearchStrategy[Any]:
+    """Values the schema accepts, edges included (an integer's bounds, 1.0 for an integer)."""
+    if isinstance(schema, bool):
+        return json_values
+    kind = schema.get("type")
+    if "format" in schema:
+        return VALID_FORMATS[schema["format"]]
+    if "enum" in schema:
+        return st.sampled_from(schema["enum"])
+    if kind == "integer":
+        low, high = schema.get("minimum", -5), schema.get("maximum", 200)
+        return st.sampled_from([low, high, float(high)]) | st.integers(low, high)
+    if kind == "string":
+        return st.text(min_size=schema.get("minLength", 0), max_size=4)
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "object":
+        fields = {name: valid_value(sub) for name, sub in schema.get("properties", {}).items()}
+        required = {name: fields.pop(name) for name in schema.get("required", ())}
+        extra = schema.get("additionalProperties", True)
+        extras = (
+            st.just({})
+            if extra is False
+            else st.dictionaries(st.text(max_size=4), valid_value(extra), max_size=2)
+        )
+        fewest = schema.get("minProperties", 0)
+        return (
+            st.tuples(st.fixed_dictionaries(required, optional=fields), extras)
+            .map(lambda parts: {**parts[1], **parts[0]})
+            .filter(lambda instance: len(instance) >= fewest)
+        )
+    return json_values
+
+
+def refused_value(schema: dict[str, Any] | bool) -> st.SearchStrategy[Any]:
+    """Values just outside what the schema accepts, or of another type (some may still be accepted)."""
+    if isinstance(schema, bool):
+        return json_values
+    kind = schema.get("type")
+    if "format" in schema:
+        return INVALID_FORMATS[schema["format"]] | json_values
+    if "enum" in schema:
+        return st.sampled_from(["", schema["enum"][0].lower(), schema["enum"][0] + " ", 1]) | json_values
+    if kind == "integer":
+        low, high = schema.get("minimum", -5), schema.get("maximum", 200)
+        return st.sampled_from([low - 1, high + 1, float(high + 1), 2.5, True, "1", None])
+    if kind == "string" and schema.get("minLength"):
+        return st.just("") | json_values
+    return json_values
+
+
+@pytest.mark.parametrize("definition", DEFINITIONS, ids=lambda d: d.name)
+def test_the_compiled_argument_check_agrees_with_jsonschema_on_every_input_schema(definition: Any) -> None:
+    schema = definition.input_schema
+    validator = Draft202012Validator(schema, format_checker=format_checker())
+    quick_check = quick_check_for(schema)
+    assert quick_check is not None
+    properties = schema["properties"]
+
+    @settings(max_examples=100, deadline=None)
+    @given(st.data())
+    def agrees(data: st.DataObject) -> None:
+        instance = data.draw(valid_value(schema))
+        assert validator.is_valid(instance)  # the generator's promise: the accepting side is tested too
+        change = data.draw(st.sampled_from(["none", "field", "field", "extra", "drop", "whole"]))
+        if change == "field":
+            name = data.draw(st.sampled_from(sorted(properties)))
+            instance[name] = data.draw(refused_value(properties[name]))
+        elif change == "extra":
+            instance[data.draw(st.text(max_size=6))] = data.draw(json_values)
+        elif change == "drop" and instance:
+            del instance[data.draw(st.sampled_from(sorted(instance)))]
+        elif change == "whole":
+            instance = data.draw(json_values)
+        assert quick_check(instance) == validator.is_valid(instance)
+
+    agrees()
+
+
+def test_an_argument_schema_with_a_keyword_it_cannot_compile_falls_back_to_jsonschema() -> None:
+    schema = {"type": "object", "properties": {"n": {"enum": [1, True]}}}
+    assert quick_check_for(schema) is None
