@@ -63,9 +63,12 @@ class SecretScrubber:
 
 
 class AuditTrail:
-    def __init__(self, path: Path | None, *, scrubber: SecretScrubber | None = None) -> None:
+    def __init__(
+        self, path: Path | None, *, scrubber: SecretScrubber | None = None, echo: bool = True
+    ) -> None:
         self.path = path
         self._scrub = scrubber or SecretScrubber()
+        self._echo = echo  # each record also as a log event (stderr); off, the event is not even built
         self._file: Any = None
         self._seq = 0
         self._prev_hash = GENESIS_HASH
@@ -109,7 +112,8 @@ class AuditTrail:
             self._append(entry, durable=durable)
         elif self.path is not None:
             raise AuditUnavailable(self.unavailable_reason or "audit log not open")
-        _audit_log.info("audit", **entry)
+        if self._echo:
+            _audit_log.info("audit", **entry)
 
     def _append(self, entry: dict[str, Any], *, durable: bool) -> None:
         chained = {"seq": self._seq + 1, "prev_hash": self._prev_hash, **entry}

@@ -29,16 +29,7 @@ def redact_secret_keys(_: Any, __: str, event: MutableMapping[str, Any]) -> Muta
     return event
 
 
-def drop_audit_events(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """A structlog processor for --no-audit-stderr: the audit file keeps the records, stderr does not."""
-    if event.get("event") == "audit":
-        raise structlog.DropEvent
-    return event
-
-
-def configure_logging(
-    level: str, scrubber: SecretScrubber, *, audit_to_stderr: bool = True, stream: TextIO | None = None
-) -> None:
+def configure_logging(level: str, scrubber: SecretScrubber, *, stream: TextIO | None = None) -> None:
     out = stream or sys.stderr
 
     def scrub_rendered(_: Any, __: str, rendered: Any) -> Any:
@@ -46,7 +37,6 @@ def configure_logging(
 
     structlog.configure(
         processors=[
-            *([] if audit_to_stderr else [drop_audit_events]),
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True, key="logged_at"),

@@ -41,12 +41,12 @@ def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTra
 
         for secret in http_secrets(settings):
             scrubber.add(secret)
-    configure_logging(settings.log_level, scrubber, audit_to_stderr=settings.audit_stderr)
+    configure_logging(settings.log_level, scrubber)
     transport = None
     if settings.sandbox:
         settings, transport = sandbox_transport(settings)
         say(f"using the in-process sandbox (database {settings.sandbox_db_path})")
-    audit = AuditTrail(settings.audit_path, scrubber=scrubber)
+    audit = AuditTrail(settings.audit_path, scrubber=scrubber, echo=settings.audit_stderr)
     if audit.unavailable_reason:
         say(f"WARNING: {audit.unavailable_reason}; state-changing tools will refuse to run")
     else:

@@ -204,6 +204,17 @@ def test_verify_counts_an_intact_chain_across_restarts(tmp_path: Path) -> None:
     assert [r["seq"] for r in file_records(path)] == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.parametrize("echo", [True, False])
+def test_without_the_echo_the_file_keeps_every_record_and_stderr_gets_none(tmp_path: Path, echo: bool) -> None:
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path, echo=echo)
+    with capture_logs() as logs:
+        trail.write({"kind": "outcome", "call_id": "c-1"})
+    trail.close()
+    assert [r["call_id"] for r in file_records(path)] == ["c-1"]
+    assert [e["call_id"] for e in audit_events(logs)] == (["c-1"] if echo else [])
+
+
 @pytest.fixture
 def chain(tmp_path: Path) -> Path:
     path = tmp_path / "audit.jsonl"
