@@ -82,6 +82,16 @@ class PropelAuthClient:
         self._clock = clock
 
     async def send(self, request: ApiRequest) -> ApiResponse:
+        try:
+            self._slots.acquire_nowait()  # the common case: a slot is free, no timer needed
+        except anyio.WouldBlock:
+            await self._wait_for_slot()
+        try:
+            return await self._send_with_retries(request)
+        finally:
+            self._slots.release()
+
+    async def _wait_for_slot(self) -> None:
         with anyio.move_on_after(self._in_flight_wait_s) as waited:
             await self._slots.acquire()
         if waited.cancelled_caught:
@@ -91,10 +101,6 @@ class PropelAuthClient:
                 may_have_reached=False,
                 attempts=0,
             )
-        try:
-            return await self._send_with_retries(request)
-        finally:
-            self._slots.release()
 
     async def _send_with_retries(self, request: ApiRequest) -> ApiResponse:
         started = self._clock()

@@ -205,7 +205,7 @@ def test_verify_counts_an_intact_chain_across_restarts(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("echo", [True, False])
-def test_without_the_echo_the_file_keeps_every_record_and_stderr_gets_none(tmp_path: Path, echo: bool) -> None:
+def test_without_the_echo_the_file_keeps_every_record_and_the_log_none(tmp_path: Path, echo: bool) -> None:
     path = tmp_path / "audit.jsonl"
     trail = AuditTrail(path, echo=echo)
     with capture_logs() as logs:
