@@ -32,6 +32,9 @@ Connect one instead of typing here, e.g. in Claude Desktop's claude_desktop_conf
 See mcp.json and the README for Cursor, VS Code and agent frameworks. Press Ctrl-C to stop."""
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a line longer than this is refused, not buffered without end
+# When the client closes stdin with calls still running, they may finish and be answered (and audited)
+# for this long: a state-changing call is not cut off between its request to PropelAuth and its record.
+EOF_GRACE_S = 30.0
 
 ReadStreams = tuple[
     MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]
@@ -63,7 +66,11 @@ def loop_pipes_usable(stdin_fd: int, stdout_fd: int) -> bool:
 
 @asynccontextmanager
 async def loop_stdio(
-    stdin_fd: int = 0, stdout_fd: int = 1, *, max_message_bytes: int = MAX_MESSAGE_BYTES
+    stdin_fd: int = 0,
+    stdout_fd: int = 1,
+    *,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
+    eof_grace_s: float = EOF_GRACE_S,
 ) -> AsyncIterator[ReadStreams]:
     """Serve JSON-RPC lines on private duplicates of stdin/stdout, diverting the originals meanwhile."""
     wire_in, wire_out = _take_wire(stdin_fd, stdout_fd)
@@ -78,6 +85,7 @@ async def loop_stdio(
     writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
     incoming_send, incoming = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     outgoing, outgoing_receive = anyio.create_memory_object_stream[SessionMessage](0)
+    unanswered = UnansweredRequests()
 
     async def read_lines() -> None:
         async with incoming_send:
@@ -87,13 +95,16 @@ async def loop_stdio(
                 except ValueError as exc:  # longer than max_message_bytes: that line is dropped
                     await incoming_send.send(exc)
                     continue
-                if not line:
-                    return  # EOF: the client is gone
+                if not line:  # EOF: the client is done sending; answer what it already asked
+                    with anyio.move_on_after(eof_grace_s):
+                        await unanswered.none_left()
+                    return
                 try:
                     message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
                 except Exception as exc:  # the server answers a malformed message with an error
                     await incoming_send.send(exc)
                     continue
+                unanswered.read(message)
                 await incoming_send.send(SessionMessage(message))
 
     async def write_lines() -> None:
@@ -102,6 +113,7 @@ async def loop_stdio(
                 line = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
                 writer.write(line.encode() + b"\n")
                 await writer.drain()
+                unanswered.written(session_message.message)
 
     try:
         async with anyio.create_task_group() as tasks:
@@ -113,6 +125,36 @@ async def loop_stdio(
         read_transport.close()
         write_transport.close()
         _give_back_wire(stdin_fd, stdout_fd)
+
+
+class UnansweredRequests:
+    """The ids of requests read from the client and not yet answered on the wire."""
+
+    def __init__(self) -> None:
+        self._ids: set[types.RequestId] = set()
+        self._none = anyio.Event()
+        self._none.set()
+
+    def read(self, message: types.JSONRPCMessage) -> None:
+        if isinstance(message, types.JSONRPCRequest):
+            if not self._ids:
+                self._none = anyio.Event()
+            self._ids.add(message.id)
+        elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
+            # A cancelled request is never answered (the SDK follows the spec): stop waiting for it.
+            self._answered((message.params or {}).get("requestId"))
+
+    def written(self, message: types.JSONRPCMessage) -> None:
+        if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
+            self._answered(message.id)
+
+    def _answered(self, request_id: object) -> None:
+        self._ids.discard(request_id)  # type: ignore[arg-type]
+        if not self._ids:
+            self._none.set()
+
+    async def none_left(self) -> None:
+        await self._none.wait()
 
 
 _diverted: dict[int, int] = {}  # standard fd -> the private duplicate that holds the wire

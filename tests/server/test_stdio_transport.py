@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,25 @@ def noisy_server() -> Server[Any]:
         return types.CallToolResult(content=[types.TextContent(type="text", text="done")])
 
     return Server("noisy", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def slow_server(seconds: float) -> Server[Any]:
+    """A server whose one tool takes `seconds` to answer (math.inf: never)."""
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[types.Tool(name="slow", input_schema={"type": "object"})])
+
+    async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
+        await anyio.sleep(seconds)
+        return types.CallToolResult(content=[types.TextContent(type="text", text="finished")])
+
+    return Server("slow", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def hang_up(wire: dict[str, int]) -> None:
+    """The client closes its end of stdin (the fixture then closes a stand-in)."""
+    os.close(wire["to_server"])
+    wire["to_server"] = os.open(os.devnull, os.O_WRONLY)
 
 
 @pytest.fixture
@@ -104,6 +125,45 @@ async def test_a_line_over_the_size_limit_is_refused_and_the_next_one_served(wir
             replies = await anyio.to_thread.run_sync(read_replies, wire["from_server"], 2)
             tg.cancel_scope.cancel()
     assert [reply.get("id") for reply in replies] == [1, 2]
+
+
+@pytest.mark.anyio
+async def test_a_call_in_flight_when_stdin_closes_is_still_answered(wire: dict[str, int]) -> None:
+    server = slow_server(0.2)
+    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in [*HANDSHAKE, call(2, "slow")]).encode())
+    hang_up(wire)
+    with anyio.fail_after(10):
+        async with loop_stdio(wire["server_in"], wire["server_out"]) as streams:
+            await server.run(*streams, server.create_initialization_options())
+    replies = read_replies(wire["from_server"], 2)
+    assert [reply["id"] for reply in replies] == [1, 2]
+    assert replies[1]["result"]["content"][0]["text"] == "finished"
+
+
+@pytest.mark.anyio
+async def test_a_call_that_never_finishes_does_not_keep_the_server_past_the_grace(
+    wire: dict[str, int],
+) -> None:
+    server = slow_server(math.inf)
+    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in [*HANDSHAKE, call(2, "slow")]).encode())
+    hang_up(wire)
+    started = time.monotonic()
+    with anyio.fail_after(10):
+        async with loop_stdio(wire["server_in"], wire["server_out"], eof_grace_s=0.3) as streams:
+            await server.run(*streams, server.create_initialization_options())
+    assert 0.3 <= time.monotonic() - started < 10
+
+
+@pytest.mark.anyio
+async def test_a_call_the_client_cancelled_is_not_waited_for(wire: dict[str, int]) -> None:
+    server = slow_server(math.inf)
+    cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}}
+    messages = [*HANDSHAKE, call(2, "slow"), cancel]
+    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in messages).encode())
+    hang_up(wire)
+    with anyio.fail_after(5):  # far below the 30 s grace
+        async with loop_stdio(wire["server_in"], wire["server_out"]) as streams:
+            await server.run(*streams, server.create_initialization_options())
 
 
 def test_only_pipes_and_sockets_are_read_by_the_event_loop(tmp_path: Path, wire: dict[str, int]) -> None:
