@@ -132,13 +132,10 @@ class UnansweredRequests:
 
     def __init__(self) -> None:
         self._ids: set[types.RequestId] = set()
-        self._none = anyio.Event()
-        self._none.set()
+        self._all_answered: anyio.Event | None = None  # made only when someone waits
 
     def read(self, message: types.JSONRPCMessage) -> None:
         if isinstance(message, types.JSONRPCRequest):
-            if not self._ids:
-                self._none = anyio.Event()
             self._ids.add(message.id)
         elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
             # A cancelled request is never answered (the SDK follows the spec): stop waiting for it.
@@ -150,11 +147,13 @@ class UnansweredRequests:
 
     def _answered(self, request_id: object) -> None:
         self._ids.discard(request_id)  # type: ignore[arg-type]
-        if not self._ids:
-            self._none.set()
+        if not self._ids and self._all_answered is not None:
+            self._all_answered.set()
 
     async def none_left(self) -> None:
-        await self._none.wait()
+        if self._ids:
+            self._all_answered = anyio.Event()
+            await self._all_answered.wait()
 
 
 _diverted: dict[int, int] = {}  # standard fd -> the private duplicate that holds the wire
