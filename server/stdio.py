@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import stat
 import sys
 from collections.abc import AsyncIterator
@@ -44,7 +45,7 @@ ReadStreams = tuple[
 async def serve_stdio(server: Server[Any]) -> None:
     if sys.stdin.isatty():
         print(TTY_NOTICE, file=sys.stderr, flush=True)
-    transport = loop_stdio() if loop_pipes_usable(0, 1) else stdio_server()
+    transport = loop_stdio(sigterm_ends_input=True) if loop_pipes_usable(0, 1) else stdio_server()
     async with transport as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
@@ -71,8 +72,13 @@ async def loop_stdio(
     *,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     eof_grace_s: float = EOF_GRACE_S,
+    sigterm_ends_input: bool = False,
 ) -> AsyncIterator[ReadStreams]:
-    """Serve JSON-RPC lines on private duplicates of stdin/stdout, diverting the originals meanwhile."""
+    """Serve JSON-RPC lines on private duplicates of stdin/stdout, diverting the originals meanwhile.
+
+    With `sigterm_ends_input`, a SIGTERM (`docker stop`, a client giving up on us) is taken like the
+    end of stdin: no new requests, the calls in flight finish and are answered. A second one kills.
+    """
     wire_in, wire_out = _take_wire(stdin_fd, stdout_fd)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=max_message_bytes)
@@ -115,10 +121,19 @@ async def loop_stdio(
                 await writer.drain()
                 unanswered.written(session_message.message)
 
+    async def end_input_on_sigterm() -> None:
+        with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+            async for _ in signals:
+                read_transport.pause_reading()  # what is still in the pipe is not read
+                reader.feed_eof()
+                return
+
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(read_lines)
             tasks.start_soon(write_lines)
+            if sigterm_ends_input:
+                tasks.start_soon(end_input_on_sigterm)
             yield incoming, outgoing
             tasks.cancel_scope.cancel()
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -55,6 +56,7 @@ def slow_server(seconds: float) -> Server[Any]:
         return types.ListToolsResult(tools=[types.Tool(name="slow", input_schema={"type": "object"})])
 
     async def call_tool(ctx: Any, params: Any) -> types.CallToolResult:
+        print("slow call started", file=sys.stderr, flush=True)
         await anyio.sleep(seconds)
         return types.CallToolResult(content=[types.TextContent(type="text", text="finished")])
 
@@ -205,6 +207,38 @@ def test_a_real_server_process_keeps_stray_output_off_the_wire(tmp_path: Path) -
     proc.stderr.close()
     assert [reply["id"] for reply in replies] == [1, 2] and rest == b""
     assert b"stray print from a library" in stderr and b"stray write to fd 1" in stderr
+
+
+def test_sigterm_lets_the_call_in_flight_finish_and_answer_before_the_server_exits(tmp_path: Path) -> None:
+    script = tmp_path / "slow.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import anyio
+            from server.stdio import serve_stdio
+            from tests.server.test_stdio_transport import slow_server
+            anyio.run(serve_stdio, slow_server(1.0))
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write("".join(json.dumps(m) + "\n" for m in [*HANDSHAKE, call(2, "slow")]).encode())
+    proc.stdin.flush()
+    assert json.loads(proc.stdout.readline())["id"] == 1
+    assert any(b"slow call started" in line for line in proc.stderr)  # stops there: the call is in flight
+    proc.send_signal(signal.SIGTERM)
+    reply = json.loads(proc.stdout.readline())
+    assert proc.wait(timeout=10) == 0
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        stream.close()
+    assert reply["id"] == 2 and reply["result"]["content"][0]["text"] == "finished"
 
 
 def test_stdin_redirected_from_a_file_is_served_too(tmp_path: Path) -> None:
