@@ -3,9 +3,11 @@
 The SDK's stdio transport reads and writes through worker threads: three thread hand-offs per call,
 about 0.6 ms of each round trip on a small machine. Where stdin and stdout are pipes (how MCP
 clients start a server), this transport reads and writes them with the event loop's own
-pipe support instead, keeping the SDK's guard: while serving, fd 1 points at stderr and fd 0 at the
-null device, so a stray print or a child process cannot write to the wire or steal its input. Anything
-else (stdin redirected from a file, Windows) is served by the SDK's transport.
+pipe support instead, and with no task of its own in between: the SDK's reading task reads the next
+line itself, and each answer is written by the task that produced it. It keeps the SDK's guard: while
+serving, fd 1 points at stderr and fd 0 at the null device, so a stray print or a child process cannot
+write to the wire or steal its input. Anything else (stdin redirected from a file, Windows) is served
+by the SDK's transport.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import stat
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import Any
 
 import anyio
 import mcp.types as types
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
@@ -36,10 +38,6 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a line longer than this is refused, not 
 # When the client closes stdin with calls still running, they may finish and be answered (and audited)
 # for this long: a state-changing call is not cut off between its request to PropelAuth and its record.
 EOF_GRACE_S = 30.0
-
-ReadStreams = tuple[
-    MemoryObjectReceiveStream[SessionMessage | Exception], MemoryObjectSendStream[SessionMessage]
-]
 
 
 async def serve_stdio(server: Server[Any]) -> None:
@@ -73,7 +71,7 @@ async def loop_stdio(
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     eof_grace_s: float = EOF_GRACE_S,
     sigterm_ends_input: bool = False,
-) -> AsyncIterator[ReadStreams]:
+) -> AsyncIterator[tuple[JsonLineReader, JsonLineWriter]]:
     """Serve JSON-RPC lines on private duplicates of stdin/stdout, diverting the originals meanwhile.
 
     With `sigterm_ends_input`, a SIGTERM (`docker stop`, a client giving up on us) is taken like the
@@ -89,37 +87,7 @@ async def loop_stdio(
         asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
     )
     writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
-    incoming_send, incoming = anyio.create_memory_object_stream[SessionMessage | Exception](0)
-    outgoing, outgoing_receive = anyio.create_memory_object_stream[SessionMessage](0)
     unanswered = UnansweredRequests()
-
-    async def read_lines() -> None:
-        async with incoming_send:
-            while True:
-                try:
-                    line = await reader.readline()
-                except ValueError as exc:  # longer than max_message_bytes: that line is dropped
-                    await incoming_send.send(exc)
-                    continue
-                if not line:  # EOF: the client is done sending; answer what it already asked
-                    with anyio.move_on_after(eof_grace_s):
-                        await unanswered.none_left()
-                    return
-                try:
-                    message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-                except Exception as exc:  # the server answers a malformed message with an error
-                    await incoming_send.send(exc)
-                    continue
-                unanswered.read(message)
-                await incoming_send.send(SessionMessage(message))
-
-    async def write_lines() -> None:
-        async with outgoing_receive:
-            async for session_message in outgoing_receive:
-                line = session_message.message.model_dump_json(by_alias=True, exclude_unset=True)
-                writer.write(line.encode() + b"\n")
-                await writer.drain()
-                unanswered.written(session_message.message)
 
     async def end_input_on_sigterm() -> None:
         with anyio.open_signal_receiver(signal.SIGTERM) as signals:
@@ -130,16 +98,83 @@ async def loop_stdio(
 
     try:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(read_lines)
-            tasks.start_soon(write_lines)
             if sigterm_ends_input:
                 tasks.start_soon(end_input_on_sigterm)
-            yield incoming, outgoing
+            yield JsonLineReader(reader, unanswered, eof_grace_s), JsonLineWriter(writer, unanswered)
             tasks.cancel_scope.cancel()
     finally:
         read_transport.close()
         write_transport.close()
         _give_back_wire(stdin_fd, stdout_fd)
+
+
+class _Closable:
+    _closed = False
+
+    async def aclose(self) -> None:
+        self._closed = True
+
+    async def __aenter__(self) -> Any:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+
+class JsonLineReader(_Closable):
+    """The server's read stream: each `receive` reads and parses the next line from the client."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, unanswered: UnansweredRequests, eof_grace_s: float
+    ) -> None:
+        self._reader = reader
+        self._unanswered = unanswered
+        self._eof_grace_s = eof_grace_s
+
+    async def receive(self) -> SessionMessage | Exception:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        try:
+            line = await self._reader.readline()
+        except ValueError as exc:  # longer than max_message_bytes: that line is dropped
+            return exc
+        if not line:  # EOF: the client is done sending; answer what it already asked
+            with anyio.move_on_after(self._eof_grace_s):
+                await self._unanswered.none_left()
+            raise anyio.EndOfStream
+        try:
+            message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+        except Exception as exc:  # the server answers a malformed message with an error
+            return exc
+        self._unanswered.read(message)
+        return SessionMessage(message)
+
+    def __aiter__(self) -> JsonLineReader:
+        return self
+
+    async def __anext__(self) -> SessionMessage | Exception:
+        try:
+            return await self.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+class JsonLineWriter(_Closable):
+    """The server's write stream: each `send` writes one line, from the task answering."""
+
+    def __init__(self, writer: asyncio.StreamWriter, unanswered: UnansweredRequests) -> None:
+        self._writer = writer
+        self._unanswered = unanswered
+
+    async def send(self, item: SessionMessage, /) -> None:
+        if self._closed:
+            raise anyio.ClosedResourceError
+        line = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+        self._writer.write(line.encode() + b"\n")  # one call per line: concurrent answers never interleave
+        await self._writer.drain()
+        self._unanswered.written(item.message)
 
 
 class UnansweredRequests:
