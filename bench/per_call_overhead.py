@@ -1,8 +1,9 @@
 """Issue #4's per-call overhead: a `fetch_user_by_id` tool call over stdio and over HTTP, minus the same
 request made directly with httpx2, all against the standalone sandbox on loopback, side by side in one run.
 
-Every path is open at once and the paths take turns, a block of calls each, so that the machine's
-moods fall on all of them alike while each path runs warm within its block. Our server is driven by
+The paths take turns, a block of calls each, so that the machine's moods fall on all of them alike
+while each path runs warm within its block; they are measured in three phases (stdio with each client,
+then HTTP), each phase with only its own servers running and its own direct baseline. Our server is driven by
 two clients:
 
 - a plain JSON-RPC client (a line over the pipes, a POST over HTTP, the reply parsed with `json`):
@@ -134,15 +135,28 @@ async def direct_path(stack: AsyncExitStack, base: str) -> tuple[Call, str]:
     return direct_call, user_id
 
 
-async def stdio_paths(stack: AsyncExitStack, tmp: Path, base: str) -> dict[str, Call]:
+OURS = [str(BIN / "propelauth-mcp")]
+FLOOR = [sys.executable, str(BENCH / "floor_server.py")]
+
+
+async def plain_stdio_paths(stack: AsyncExitStack, tmp: Path, base: str) -> dict[str, Call]:
     direct_call, user_id = await direct_path(stack, base)
-    log = stack.enter_context((tmp / "sdk-clients.err").open("w"))
-    ours = [str(BIN / "propelauth-mcp")]
-    floor = [sys.executable, str(BENCH / "floor_server.py")]
 
     async def plain(name: str, command: list[str]) -> Call:
         env = server_env(tmp / name, base)
         return await stack.enter_async_context(plain_stdio(command, env, tmp / f"{name}.err", user_id))
+
+    return {
+        DIRECT: direct_call,
+        RELAY: await plain("relay", [sys.executable, str(BENCH / "relay_server.py")]),
+        FLOOR_PLAIN: await plain("floor", FLOOR),
+        STDIO_PLAIN: await plain("ours", OURS),
+    }
+
+
+async def sdk_stdio_paths(stack: AsyncExitStack, tmp: Path, base: str) -> dict[str, Call]:
+    direct_call, user_id = await direct_path(stack, base)
+    log = stack.enter_context((tmp / "sdk-clients.err").open("w"))
 
     async def sdk(name: str, command: list[str]) -> Call:
         params = StdioServerParameters(command=command[0], args=command[1:], env=server_env(tmp / name, base))
@@ -151,11 +165,8 @@ async def stdio_paths(stack: AsyncExitStack, tmp: Path, base: str) -> dict[str, 
 
     return {
         DIRECT: direct_call,
-        RELAY: await plain("relay", [sys.executable, str(BENCH / "relay_server.py")]),
-        FLOOR_PLAIN: await plain("floor", floor),
-        STDIO_PLAIN: await plain("ours", ours),
-        STDIO_SDK: await sdk("ours-sdk", ours),
-        FLOOR_SDK: await sdk("floor-sdk", floor),
+        STDIO_SDK: await sdk("ours-sdk", OURS),
+        FLOOR_SDK: await sdk("floor-sdk", FLOOR),
     }
 
 
@@ -195,10 +206,11 @@ async def measure_paths(
 
 
 async def measure(calls: int, warmup: int, block: int) -> list[dict[str, list[float]]]:
-    """Two phases, stdio then HTTP, each with only its own servers running and its own baseline."""
+    """Three phases (stdio with the plain client, stdio with the SDK's, HTTP), each with only its own
+    servers running and its own baseline."""
     phases = []
     with standalone_sandbox() as base, tempfile.TemporaryDirectory() as tmp_name:
-        for open_paths in (stdio_paths, http_paths):
+        for open_paths in (plain_stdio_paths, sdk_stdio_paths, http_paths):
             async with AsyncExitStack() as stack:
                 paths = await open_paths(stack, Path(tmp_name), base)
                 phases.append(await measure_paths(paths, calls, warmup, block))
@@ -217,19 +229,20 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--block", type=int, default=50, help="calls per path per turn")
     args = parser.parse_args()
-    stdio, http = anyio.run(measure, args.calls, args.warmup, args.block)
+    phases = anyio.run(measure, args.calls, args.warmup, args.block)
     print(
         f"fetch_user_by_id, {args.calls} calls per path in turns of {args.block} (after {args.warmup} "
         "warm-up calls each), standalone sandbox on loopback"
     )
     print(f"{'path':42} {'median ms':>10} {'p99 ms':>8} {'overhead median':>16} {'overhead p99':>13}")
-    for phase in (stdio, http):
+    for phase in phases:
         base_median, base_p99 = statistics.median(phase[DIRECT]), p99(phase[DIRECT])
         for label, samples in phase.items():
             median, tail = statistics.median(samples), p99(samples)
             print(
                 f"{label:42} {median:10.3f} {tail:8.3f} {median - base_median:16.3f} {tail - base_p99:13.3f}"
             )
+    stdio = phases[0]
     overhead = {
         label: statistics.median(samples) - statistics.median(stdio[DIRECT])
         for label, samples in stdio.items()
