@@ -2,9 +2,8 @@
 
 The SDK's stdio transport reads and writes through worker threads: three thread hand-offs per call,
 about 0.6 ms of each round trip on a small machine. Where stdin and stdout are pipes (how MCP
-clients start a server), this transport reads and writes them with the event loop's own
-pipe support instead, and with no task of its own in between: the SDK's reading task reads the next
-line itself, and each answer is written by the task that produced it. It keeps the SDK's guard: while
+clients start a server), this transport reads and writes them with the event loop's own pipe support
+instead, through the JSON-line streams of server/json_lines.py. It keeps the SDK's guard: while
 serving, fd 1 points at stderr and fd 0 at the null device, so a stray print or a child process cannot
 write to the wire or steal its input. Anything else (stdin redirected from a file, Windows) is served
 by the SDK's transport.
@@ -19,14 +18,13 @@ import stat
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from types import TracebackType
 from typing import Any
 
 import anyio
-import mcp.types as types
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
-from mcp.shared.message import SessionMessage
+
+from server.json_lines import JsonLineReader, JsonLineWriter, UnansweredRequests
 
 TTY_NOTICE = """\
 propelauth-mcp is an MCP server speaking JSON-RPC on stdin/stdout; it is waiting for an MCP client.
@@ -106,104 +104,6 @@ async def loop_stdio(
         read_transport.close()
         write_transport.close()
         _give_back_wire(stdin_fd, stdout_fd)
-
-
-class _Closable:
-    _closed = False
-
-    async def aclose(self) -> None:
-        self._closed = True
-
-    async def __aenter__(self) -> Any:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-
-class JsonLineReader(_Closable):
-    """The server's read stream: each `receive` reads and parses the next line from the client."""
-
-    def __init__(
-        self, reader: asyncio.StreamReader, unanswered: UnansweredRequests, eof_grace_s: float
-    ) -> None:
-        self._reader = reader
-        self._unanswered = unanswered
-        self._eof_grace_s = eof_grace_s
-
-    async def receive(self) -> SessionMessage | Exception:
-        if self._closed:
-            raise anyio.ClosedResourceError
-        try:
-            line = await self._reader.readline()
-        except ValueError as exc:  # longer than max_message_bytes: that line is dropped
-            return exc
-        if not line:  # EOF: the client is done sending; answer what it already asked
-            with anyio.move_on_after(self._eof_grace_s):
-                await self._unanswered.none_left()
-            raise anyio.EndOfStream
-        try:
-            message = types.jsonrpc_message_adapter.validate_json(line, by_name=False)
-        except Exception as exc:  # the server answers a malformed message with an error
-            return exc
-        self._unanswered.read(message)
-        return SessionMessage(message)
-
-    def __aiter__(self) -> JsonLineReader:
-        return self
-
-    async def __anext__(self) -> SessionMessage | Exception:
-        try:
-            return await self.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
-
-
-class JsonLineWriter(_Closable):
-    """The server's write stream: each `send` writes one line, from the task answering."""
-
-    def __init__(self, writer: asyncio.StreamWriter, unanswered: UnansweredRequests) -> None:
-        self._writer = writer
-        self._unanswered = unanswered
-
-    async def send(self, item: SessionMessage, /) -> None:
-        if self._closed:
-            raise anyio.ClosedResourceError
-        line = item.message.model_dump_json(by_alias=True, exclude_unset=True)
-        self._writer.write(line.encode() + b"\n")  # one call per line: concurrent answers never interleave
-        await self._writer.drain()
-        self._unanswered.written(item.message)
-
-
-class UnansweredRequests:
-    """The ids of requests read from the client and not yet answered on the wire."""
-
-    def __init__(self) -> None:
-        self._ids: set[types.RequestId] = set()
-        self._all_answered: anyio.Event | None = None  # made only when someone waits
-
-    def read(self, message: types.JSONRPCMessage) -> None:
-        if isinstance(message, types.JSONRPCRequest):
-            self._ids.add(message.id)
-        elif isinstance(message, types.JSONRPCNotification) and message.method == "notifications/cancelled":
-            # A cancelled request is never answered (the SDK follows the spec): stop waiting for it.
-            self._answered((message.params or {}).get("requestId"))
-
-    def written(self, message: types.JSONRPCMessage) -> None:
-        if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
-            self._answered(message.id)
-
-    def _answered(self, request_id: object) -> None:
-        self._ids.discard(request_id)  # type: ignore[arg-type]
-        if not self._ids and self._all_answered is not None:
-            self._all_answered.set()
-
-    async def none_left(self) -> None:
-        if self._ids:
-            self._all_answered = anyio.Event()
-            await self._all_answered.wait()
 
 
 _diverted: dict[int, int] = {}  # standard fd -> the private duplicate that holds the wire
