@@ -8,6 +8,7 @@ which saves two hand-offs per call. `UnansweredRequests` lets the end of input w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -70,19 +71,35 @@ class JsonLineReader(_Closable):
 
 
 class JsonLineWriter(_Closable):
-    """The server's write stream: each `send` writes one line, from the task answering."""
+    """The server's write stream: each `send` writes one line, from the task answering.
 
-    def __init__(self, writer: asyncio.StreamWriter, unanswered: UnansweredRequests) -> None:
+    When the client stops reading (its end of the pipe closed), `on_broken` is called once and every
+    send after that raises BrokenResourceError, which the SDK takes as "drop this answer".
+    """
+
+    def __init__(
+        self, writer: asyncio.StreamWriter, unanswered: UnansweredRequests, on_broken: Callable[[], None]
+    ) -> None:
         self._writer = writer
         self._unanswered = unanswered
+        self._on_broken = on_broken
+        self._broken = False
 
     async def send(self, item: SessionMessage, /) -> None:
         if self._closed:
             raise anyio.ClosedResourceError
-        line = item.message.model_dump_json(by_alias=True, exclude_unset=True)
-        self._writer.write(line.encode() + b"\n")  # one call per line: concurrent answers never interleave
-        await self._writer.drain()
-        self._unanswered.written(item.message)
+        try:
+            if self._broken:
+                raise anyio.BrokenResourceError
+            line = item.message.model_dump_json(by_alias=True, exclude_unset=True)
+            self._writer.write(line.encode() + b"\n")  # one call per line: answers never interleave
+            await self._writer.drain()
+        except OSError as exc:  # ConnectionResetError, BrokenPipeError: nobody reads our answers now
+            self._broken = True
+            self._on_broken()
+            raise anyio.BrokenResourceError from exc
+        finally:
+            self._unanswered.settled(item.message)
 
 
 class UnansweredRequests:
@@ -99,7 +116,8 @@ class UnansweredRequests:
             # A cancelled request is never answered (the SDK follows the spec): stop waiting for it.
             self._answered((message.params or {}).get("requestId"))
 
-    def written(self, message: types.JSONRPCMessage) -> None:
+    def settled(self, message: types.JSONRPCMessage) -> None:
+        """An answer was written, or can never be."""
         if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
             self._answered(message.id)
 

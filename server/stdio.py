@@ -24,6 +24,7 @@ import anyio
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 
+from server.console import say
 from server.json_lines import JsonLineReader, JsonLineWriter, UnansweredRequests
 
 TTY_NOTICE = """\
@@ -74,6 +75,7 @@ async def loop_stdio(
 
     With `sigterm_ends_input`, a SIGTERM (`docker stop`, a client giving up on us) is taken like the
     end of stdin: no new requests, the calls in flight finish and are answered. A second one kills.
+    A client that stops reading our answers (closes its end of stdout) ends the input the same way.
     """
     wire_in, wire_out = _take_wire(stdin_fd, stdout_fd)
     loop = asyncio.get_running_loop()
@@ -87,18 +89,29 @@ async def loop_stdio(
     writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
     unanswered = UnansweredRequests()
 
+    def end_input() -> None:
+        """Read no more requests (what is still in the pipe stays there); calls in flight finish."""
+        read_transport.pause_reading()
+        reader.feed_eof()
+
+    def client_stopped_reading() -> None:
+        say("the client stopped reading answers; finishing the calls in flight, then stopping")
+        end_input()
+
     async def end_input_on_sigterm() -> None:
         with anyio.open_signal_receiver(signal.SIGTERM) as signals:
             async for _ in signals:
-                read_transport.pause_reading()  # what is still in the pipe is not read
-                reader.feed_eof()
+                end_input()
                 return
 
     try:
         async with anyio.create_task_group() as tasks:
             if sigterm_ends_input:
                 tasks.start_soon(end_input_on_sigterm)
-            yield JsonLineReader(reader, unanswered, eof_grace_s), JsonLineWriter(writer, unanswered)
+            yield (
+                JsonLineReader(reader, unanswered, eof_grace_s),
+                JsonLineWriter(writer, unanswered, on_broken=client_stopped_reading),
+            )
             tasks.cancel_scope.cancel()
     finally:
         read_transport.close()

@@ -168,6 +168,26 @@ async def test_a_call_the_client_cancelled_is_not_waited_for(wire: dict[str, int
             await server.run(*streams, server.create_initialization_options())
 
 
+@pytest.mark.anyio
+async def test_a_client_that_stops_reading_ends_the_session_quietly(
+    wire: dict[str, int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = slow_server(0)
+    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in HANDSHAKE).encode())
+    with anyio.fail_after(10):
+        async with (
+            loop_stdio(wire["server_in"], wire["server_out"]) as streams,
+            anyio.create_task_group() as tg,
+        ):
+            tg.start_soon(server.run, *streams, server.create_initialization_options())
+            await anyio.to_thread.run_sync(read_replies, wire["from_server"], 1)
+            os.close(wire["from_server"])  # the client stops reading; stdin stays open
+            wire["from_server"] = os.open(os.devnull, os.O_RDONLY)
+            os.write(wire["to_server"], (json.dumps(call(2, "slow")) + "\n").encode())
+    # The server returned by itself (no cancel above), without raising.
+    assert "the client stopped reading answers" in capsys.readouterr().err
+
+
 def test_only_pipes_and_sockets_are_read_by_the_event_loop(tmp_path: Path, wire: dict[str, int]) -> None:
     regular = tmp_path / "requests.jsonl"
     regular.write_text("")
