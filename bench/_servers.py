@@ -17,6 +17,11 @@ from pathlib import Path
 import httpx2
 
 BIN = Path(sys.executable).parent
+INITIALIZE_PARAMS = {  # what the benchmarks' own JSON-RPC clients send to start a session
+    "protocolVersion": "2025-11-25",
+    "capabilities": {},
+    "clientInfo": {"name": "bench", "version": "1"},
+}
 API_KEY = "bench-" + secrets.token_urlsafe(24)
 TOKEN = "bench-" + secrets.token_urlsafe(24)
 

@@ -34,16 +34,14 @@ from typing import Any
 
 import anyio
 import httpx2
+from _servers import API_KEY, BIN, INITIALIZE_PARAMS, TOKEN, http_server, server_env, standalone_sandbox
 from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _servers import API_KEY, BIN, TOKEN, http_server, server_env, standalone_sandbox
-
-TARGET_MS = 1.5
 BENCH = Path(__file__).resolve().parent
+TARGET_MS = 1.5
 DIRECT = "direct httpx2"
 RELAY = "floor: relay, no SDK (JSON-RPC client)"
 FLOOR_PLAIN = "floor: SDK + httpx2 (JSON-RPC client)"
@@ -51,11 +49,6 @@ STDIO_PLAIN = "stdio (JSON-RPC client)"
 STDIO_SDK = "stdio (SDK Client)"
 FLOOR_SDK = "floor: SDK + httpx2 (SDK Client)"
 HTTP_PLAIN = "HTTP (JSON-RPC client)"
-HANDSHAKE = {
-    "protocolVersion": "2025-11-25",
-    "capabilities": {},
-    "clientInfo": {"name": "bench", "version": "0"},
-}
 
 Call = Callable[[], Awaitable[None]]
 
@@ -88,7 +81,7 @@ async def plain_stdio(
                 await stdin.send(json.dumps(message).encode() + b"\n")
                 return dict(json.loads(await stdout.receive_until(b"\n", 1 << 24)))
 
-            await exchange({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": HANDSHAKE})
+            await exchange({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": INITIALIZE_PARAMS})
             await stdin.send(b'{"jsonrpc":"2.0","method":"notifications/initialized"}\n')
             ids = iter(range(1, 1 << 62))
 

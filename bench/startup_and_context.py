@@ -17,20 +17,12 @@ import time
 from pathlib import Path
 
 import anyio
+from _servers import INITIALIZE_PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD_ENV = ROOT / ".bench" / "prod-venv"
 HANDSHAKE = [
-    {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-11-25",
-            "capabilities": {},
-            "clientInfo": {"name": "bench", "version": "1"},
-        },
-    },
+    {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": INITIALIZE_PARAMS},
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
     {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
 ]

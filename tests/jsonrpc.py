@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 INITIALIZE: dict[str, Any] = {
@@ -17,3 +19,7 @@ INITIALIZE: dict[str, Any] = {
 INITIALIZED: dict[str, Any] = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 HANDSHAKE = [INITIALIZE, INITIALIZED]
 
+
+def as_lines(messages: Iterable[dict[str, Any]]) -> str:
+    """Messages as the stdio wire carries them: one JSON object per line."""
+    return "".join(json.dumps(message) + "\n" for message in messages)

@@ -48,10 +48,6 @@ _NUMBER_CHECKS: dict[str, Check] = {  # bool is an int in Python, never a number
 }
 
 
-def conforms(instance: Any, schema: dict[str, Any] | bool) -> bool:
-    return shape_check(schema)(instance)
-
-
 def shape_check(schema: dict[str, Any] | bool) -> Check:
     """Compile an output schema; a keyword outside `SHAPE_KEYWORDS` is refused (ValueError)."""
     return compile_check(schema, SHAPE_KEYWORDS)

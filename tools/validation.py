@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from tools.secrets import SECRET_ARGUMENTS
@@ -65,37 +66,44 @@ def format_checker() -> FormatChecker:
     return checker
 
 
+T = TypeVar("T")
 _validators: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+_quick_checks: dict[int, tuple[dict[str, Any], Check | None]] = {}
+
+
+def _per_schema(
+    cache: dict[int, tuple[dict[str, Any], T]], schema: dict[str, Any], build: Callable[[], T]
+) -> T:
+    """`build()` once per schema, cached by identity (definitions are built once per process)."""
+    cached = cache.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    value = build()
+    cache[id(schema)] = (schema, value)  # keeps the schema alive, so its id is not reused
+    return value
 
 
 def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
-    """The cached validator of `schema` (keyed by identity: definitions are built once per process)."""
-    key = id(schema)
-    cached = _validators.get(key)
-    if cached is not None and cached[0] is schema:
-        return cached[1]
-    from jsonschema import Draft202012Validator
+    """The cached jsonschema validator of `schema`."""
 
-    validator = Draft202012Validator(schema, format_checker=format_checker())
-    _validators[key] = (schema, validator)  # keeps the schema alive, so its id is not reused
-    return validator
+    def build() -> Draft202012Validator:
+        from jsonschema import Draft202012Validator
 
+        return Draft202012Validator(schema, format_checker=format_checker())
 
-_quick_checks: dict[int, tuple[dict[str, Any], Check | None]] = {}
+    return _per_schema(_validators, schema, build)
 
 
 def quick_check_for(schema: dict[str, Any]) -> Check | None:
     """The compiled check of `schema`, or None when it uses a keyword the compiled checks do not handle."""
-    key = id(schema)
-    cached = _quick_checks.get(key)
-    if cached is not None and cached[0] is schema:
-        return cached[1]
-    try:
-        check: Check | None = compile_check(schema, ARGUMENT_KEYWORDS, format_checker().conforms)
-    except ValueError:
-        check = None
-    _quick_checks[key] = (schema, check)  # keeps the schema alive, so its id is not reused
-    return check
+
+    def build() -> Check | None:
+        try:
+            return compile_check(schema, ARGUMENT_KEYWORDS, format_checker().conforms)
+        except ValueError:
+            return None
+
+    return _per_schema(_quick_checks, schema, build)
 
 
 def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:

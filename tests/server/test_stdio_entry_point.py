@@ -14,7 +14,7 @@ import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from tests.jsonrpc import HANDSHAKE
+from tests.jsonrpc import HANDSHAKE, as_lines
 from tests.processes import read_until
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
@@ -76,7 +76,7 @@ def test_stdout_carries_only_protocol_messages(tmp_path: Path) -> None:
         env={**os.environ, **server_env(tmp_path)},
     )
     assert proc.stdin and proc.stdout
-    proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    proc.stdin.write(as_lines(messages))
     proc.stdin.flush()
     stdout_lines = [proc.stdout.readline() for _ in range(4)]  # one reply per request; stdin stays open
     proc.stdin.close()

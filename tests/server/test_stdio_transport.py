@@ -20,7 +20,7 @@ import pytest
 from mcp.server import Server
 
 from server.stdio import loop_pipes_usable, loop_stdio
-from tests.jsonrpc import HANDSHAKE
+from tests.jsonrpc import HANDSHAKE, as_lines
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
 
@@ -69,6 +69,34 @@ def hang_up(wire: dict[str, int]) -> None:
     wire["to_server"] = os.open(os.devnull, os.O_WRONLY)
 
 
+def serve_in_a_process(
+    tmp_path: Path, server: str, messages: list[dict[str, Any]]
+) -> subprocess.Popen[bytes]:
+    """Start `serve_stdio(<server>)` (a factory call from this module) in a child and send it `messages`."""
+    script = tmp_path / "serve.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import anyio
+            from server.stdio import serve_stdio
+            from tests.server.test_stdio_transport import noisy_server, slow_server
+            anyio.run(serve_stdio, {server})
+            """
+        )
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).parents[2],
+    )
+    assert proc.stdin
+    proc.stdin.write(as_lines(messages).encode())
+    proc.stdin.flush()
+    return proc
+
+
 @pytest.fixture
 def wire() -> Iterator[dict[str, int]]:
     """Two pipes standing in for a client: it writes requests to `to_server` and reads `from_server`."""
@@ -98,7 +126,7 @@ async def test_stray_output_goes_to_stderr_and_the_wire_is_given_back(wire: dict
     server = noisy_server()
     before = [os.fstat(wire[name]).st_ino for name in ("server_in", "server_out")]
     requests = [*HANDSHAKE, call(2, "noisy")]
-    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in requests).encode())
+    os.write(wire["to_server"], as_lines(requests).encode())
     with anyio.fail_after(10):
         async with (
             loop_stdio(wire["server_in"], wire["server_out"]) as (read_stream, write_stream),
@@ -132,7 +160,7 @@ async def test_a_line_over_the_size_limit_is_refused_and_the_next_one_served(wir
 @pytest.mark.anyio
 async def test_a_call_in_flight_when_stdin_closes_is_still_answered(wire: dict[str, int]) -> None:
     server = slow_server(0.2)
-    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in [*HANDSHAKE, call(2, "slow")]).encode())
+    os.write(wire["to_server"], as_lines([*HANDSHAKE, call(2, "slow")]).encode())
     hang_up(wire)
     with anyio.fail_after(10):
         async with loop_stdio(wire["server_in"], wire["server_out"]) as streams:
@@ -147,7 +175,7 @@ async def test_a_call_that_never_finishes_does_not_keep_the_server_past_the_grac
     wire: dict[str, int],
 ) -> None:
     server = slow_server(math.inf)
-    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in [*HANDSHAKE, call(2, "slow")]).encode())
+    os.write(wire["to_server"], as_lines([*HANDSHAKE, call(2, "slow")]).encode())
     hang_up(wire)
     started = time.monotonic()
     with anyio.fail_after(10):
@@ -161,7 +189,7 @@ async def test_a_call_the_client_cancelled_is_not_waited_for(wire: dict[str, int
     server = slow_server(math.inf)
     cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 2}}
     messages = [*HANDSHAKE, call(2, "slow"), cancel]
-    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in messages).encode())
+    os.write(wire["to_server"], as_lines(messages).encode())
     hang_up(wire)
     with anyio.fail_after(5):  # far below the 30 s grace
         async with loop_stdio(wire["server_in"], wire["server_out"]) as streams:
@@ -173,7 +201,7 @@ async def test_a_client_that_stops_reading_ends_the_session_quietly(
     wire: dict[str, int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = slow_server(0)
-    os.write(wire["to_server"], "".join(json.dumps(m) + "\n" for m in HANDSHAKE).encode())
+    os.write(wire["to_server"], as_lines(HANDSHAKE).encode())
     with anyio.fail_after(10):
         async with (
             loop_stdio(wire["server_in"], wire["server_out"]) as streams,
@@ -197,28 +225,8 @@ def test_only_pipes_and_sockets_are_read_by_the_event_loop(tmp_path: Path, wire:
 
 
 def test_a_real_server_process_keeps_stray_output_off_the_wire(tmp_path: Path) -> None:
-    script = tmp_path / "noisy.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import anyio
-            from server.stdio import serve_stdio
-            from tests.server.test_stdio_transport import noisy_server
-            anyio.run(serve_stdio, noisy_server())
-            """
-        )
-    )
-    requests = [*HANDSHAKE, call(2, "noisy")]
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=Path(__file__).parents[2],
-    )
+    proc = serve_in_a_process(tmp_path, "noisy_server()", [*HANDSHAKE, call(2, "noisy")])
     assert proc.stdin and proc.stdout and proc.stderr
-    proc.stdin.write("".join(json.dumps(m) + "\n" for m in requests).encode())
-    proc.stdin.flush()
     replies = [json.loads(proc.stdout.readline()) for _ in range(2)]
     proc.stdin.close()
     proc.wait(timeout=30)
@@ -230,27 +238,8 @@ def test_a_real_server_process_keeps_stray_output_off_the_wire(tmp_path: Path) -
 
 
 def test_sigterm_lets_the_call_in_flight_finish_and_answer_before_the_server_exits(tmp_path: Path) -> None:
-    script = tmp_path / "slow.py"
-    script.write_text(
-        textwrap.dedent(
-            """
-            import anyio
-            from server.stdio import serve_stdio
-            from tests.server.test_stdio_transport import slow_server
-            anyio.run(serve_stdio, slow_server(1.0))
-            """
-        )
-    )
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=Path(__file__).parents[2],
-    )
+    proc = serve_in_a_process(tmp_path, "slow_server(1.0)", [*HANDSHAKE, call(2, "slow")])
     assert proc.stdin and proc.stdout and proc.stderr
-    proc.stdin.write("".join(json.dumps(m) + "\n" for m in [*HANDSHAKE, call(2, "slow")]).encode())
-    proc.stdin.flush()
     assert json.loads(proc.stdout.readline())["id"] == 1
     assert any(b"slow call started" in line for line in proc.stderr)  # stops there: the call is in flight
     proc.send_signal(signal.SIGTERM)
@@ -264,7 +253,7 @@ def test_sigterm_lets_the_call_in_flight_finish_and_answer_before_the_server_exi
 def test_stdin_redirected_from_a_file_is_served_too(tmp_path: Path) -> None:
     """Not a pipe, so the SDK's transport serves it; the server stops at the end of the file."""
     requests = tmp_path / "requests.jsonl"
-    requests.write_text("".join(json.dumps(m) + "\n" for m in HANDSHAKE))
+    requests.write_text(as_lines(HANDSHAKE))
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
     with open(requests) as stdin:
         proc = subprocess.run(

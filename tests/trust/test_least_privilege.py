@@ -27,7 +27,7 @@ from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
 from tests.conftest import API_KEY, AUTH_URL, make_settings
-from tests.jsonrpc import HANDSHAKE
+from tests.jsonrpc import HANDSHAKE, as_lines
 from tests.trust.conftest import RecordingSandbox, read_records
 from tools import tool_definitions
 
@@ -192,7 +192,7 @@ def test_the_real_entry_point_honours_read_only_over_stdio(tmp_path: Path) -> No
         env=env,
     )
     assert proc.stdin and proc.stdout
-    proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    proc.stdin.write(as_lines(messages))
     proc.stdin.flush()
     lines = [proc.stdout.readline() for _ in range(3)]  # one reply per request; stdin stays open meanwhile
     proc.stdin.close()
