@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx  # the SDK's own HTTP stack (its seam takes an httpx.AsyncClient); the server uses httpx2
 import pytest
 from propelauth_py import AsyncAuth, TokenVerificationMetadata, UserQueryOrderBy
 from propelauth_py.errors import CreateUserException, UpdateUserEmailException
