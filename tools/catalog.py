@@ -39,6 +39,8 @@ class CatalogEntry:
 OPEN_WORLD = True  # every tool talks to PropelAuth, an external service
 
 _INCLUDE_ORGS = "Also return org memberships"
+# Said once at length in the server's instructions; here only the reminder where the data comes in.
+_USER_DATA = " Profiles are user-written."
 
 CATALOG: tuple[CatalogEntry, ...] = (
     CatalogEntry(
@@ -66,7 +68,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         name="fetch_user_by_id",
         operation_id="fetchUserById",
         title="Fetch user by id",
-        description="Get one user by user id.",
+        description="Get one user by user id." + _USER_DATA,
         toolset="users",
         read_only=True,
         destructive=False,
@@ -77,7 +79,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         name="fetch_user_by_email",
         operation_id="fetchUserByEmail",
         title="Fetch user by email",
-        description="Get one user by exact email. For partial matches use query_users.",
+        description="Get one user by exact email. For partial matches use query_users." + _USER_DATA,
         toolset="users",
         read_only=True,
         destructive=False,
@@ -89,7 +91,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         name="fetch_user_by_username",
         operation_id="fetchUserByUsername",
         title="Fetch user by username",
-        description="Get one user by exact username. For partial matches use query_users.",
+        description="Get one user by exact username. For partial matches use query_users." + _USER_DATA,
         toolset="users",
         read_only=True,
         destructive=False,
@@ -103,7 +105,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         title="Search users",
         description=(
             "List users a page at a time, optionally filtered by an email/username substring or a "
-            "legacy user id. For one exact email use fetch_user_by_email."
+            "legacy user id. For one exact email use fetch_user_by_email." + _USER_DATA
         ),
         toolset="users",
         read_only=True,

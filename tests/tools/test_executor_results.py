@@ -62,7 +62,7 @@ async def test_a_user_is_rendered_as_its_key_facts_not_a_json_dump() -> None:
         "Ada Lovelace",
         "enabled",
         "2FA off",
-        "Acme (Admin)",
+        '"Acme" (Admin)',  # free text is quoted (tools/untrusted.py)
         "last active 2024",
     ):
         assert fact in outcome.text
