@@ -76,18 +76,50 @@ def parse_link(line: bytes) -> ChainLink | None:
     return ChainLink(seq, prev_hash)
 
 
-MAX_AUDITED_CHARS = 256
+# What a record keeps of a hostile caller's arguments: enough to read what was asked, never a flood.
+MAX_AUDITED_CHARS = 256  # per string value
+MAX_AUDITED_KEY_CHARS = 64  # per object key (argument and metadata names)
+MAX_AUDITED_ITEMS = 50  # per object or array
+MAX_AUDITED_DEPTH = 8  # levels of nesting
+MAX_AUDITED_NODES = 500  # values in one record's clipped value, all levels together
 
 
 def clip_long_values(value: Any, limit: int = MAX_AUDITED_CHARS) -> Any:
-    """Shorten long strings in an audited value: a hostile caller's 100 kB argument stays readable."""
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]}...[{len(value)} chars]"
-    if isinstance(value, dict):
-        return {key: clip_long_values(item, limit) for key, item in value.items()}
-    if isinstance(value, list):
-        return [clip_long_values(item, limit) for item in value]
-    return value
+    """A bounded copy of an audited value: long strings and keys cut (with their length), objects and arrays
+    cut to their first items (with how many were dropped), nesting cut at a depth. Still plain JSON."""
+    return _Clipper(limit).clip(value, depth=0)
+
+
+class _Clipper:
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._nodes_left = MAX_AUDITED_NODES
+
+    def clip(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return _clip_text(value, self._limit)
+        if not isinstance(value, dict | list):
+            return value
+        if depth >= MAX_AUDITED_DEPTH:
+            return f"...[nested deeper than {MAX_AUDITED_DEPTH} levels]"
+        keep = max(0, min(len(value), MAX_AUDITED_ITEMS, self._nodes_left))
+        self._nodes_left -= keep
+        dropped = len(value) - keep
+        if isinstance(value, list):
+            items = [self.clip(item, depth + 1) for item in value[:keep]]
+            return [*items, f"...[{dropped} more items]"] if dropped else items
+        clipped = {_clip_key(key): self.clip(item, depth + 1) for key, item in list(value.items())[:keep]}
+        if dropped:
+            clipped["..."] = f"[{dropped} more entries]"
+        return clipped
+
+
+def _clip_key(key: Any) -> Any:
+    return _clip_text(key, MAX_AUDITED_KEY_CHARS) if isinstance(key, str) else key
+
+
+def _clip_text(text: str, limit: int) -> str:
+    return f"{text[:limit]}...[{len(text)} chars]" if len(text) > limit else text
 
 
 class AuditTrail:
