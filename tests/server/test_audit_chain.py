@@ -1,4 +1,4 @@
-"""The audit file holds one verifiable chain from its first record, whoever appended, whatever a line holds."""
+"""An audit file holds one verifiable chain from its first record, whoever appended, whatever a line holds."""
 
 from __future__ import annotations
 
