@@ -16,6 +16,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -86,7 +87,8 @@ MAX_AUDITED_NODES = 500  # values in one record's clipped value, all levels toge
 
 def clip_long_values(value: Any, limit: int = MAX_AUDITED_CHARS) -> Any:
     """A bounded copy of an audited value: long strings and keys cut (with their length), objects and arrays
-    cut to their first items (with how many were dropped), nesting cut at a depth. Still plain JSON."""
+    cut to their first items (with how many were dropped), nesting cut at a depth, NaN and Infinity
+    written as strings. Strict JSON."""
     return _Clipper(limit).clip(value, depth=0)
 
 
@@ -98,6 +100,8 @@ class _Clipper:
     def clip(self, value: Any, depth: int) -> Any:
         if isinstance(value, str):
             return _clip_text(value, self._limit)
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)  # NaN and Infinity are not JSON: a record must stay readable by any parser
         if not isinstance(value, dict | list):
             return value
         if depth >= MAX_AUDITED_DEPTH:

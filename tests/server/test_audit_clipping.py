@@ -65,6 +65,12 @@ def test_deep_nesting_is_cut_at_a_depth() -> None:
     assert "nested deeper than" in json.dumps(clipped)
 
 
+def test_non_finite_numbers_become_strings_so_the_record_stays_strict_json() -> None:
+    clipped = clip_long_values({"n": float("nan"), "values": [float("inf"), -float("inf"), 1.5]})
+    assert clipped == {"n": "nan", "values": ["inf", "-inf", 1.5]}
+    json.dumps(clipped, allow_nan=False)
+
+
 def test_small_values_are_kept_exactly() -> None:
     value = {"user_id": ADA, "metadata": {"tags": ["a", "b"], "level": 3, "ok": True, "none": None}}
     assert clip_long_values(value) == value
