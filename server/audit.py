@@ -137,6 +137,7 @@ class AuditTrail:
         self._seq = 0
         self._prev_hash = GENESIS_HASH
         self._known_size: int | None = None  # the file's size when we last saw its head (or wrote it)
+        self._unterminated = False  # the file's last record lacks its newline
         self._mutex = threading.Lock()  # the file lock excludes other processes; this, other threads
         self._blocked: str | None = None  # a file we must not append to (cannot open, foreign last line)
         self._write_failure: str | None = None  # the last append failed (disk full); the next one retries
@@ -234,14 +235,18 @@ class AuditTrail:
         self._seq = link.seq
         self._prev_hash = line_hash(last) if last is not None else GENESIS_HASH
         self._known_size = size
+        # A complete last record without its newline (an editor's doing): end the line before appending,
+        # or two records would share it. The newline is not part of any record's hash.
+        self._unterminated = last is not None and _byte_at(self._file, size - 1) != b"\n"
 
     def _write_line(self, line: bytes, *, durable: bool) -> None:
         assert self._file is not None and self._known_size is not None
         start = self._known_size
+        data = b"\n" + line if self._unterminated else line
         try:
             written = 0
-            while written < len(line):  # an unbuffered write may be short (disk nearly full)
-                count = self._file.write(line[written:])
+            while written < len(data):  # an unbuffered write may be short (disk nearly full)
+                count = self._file.write(data[written:])
                 if not count:
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 written += count
@@ -254,7 +259,8 @@ class AuditTrail:
             raise
         self._seq += 1
         self._prev_hash = line_hash(line)
-        self._known_size = start + len(line)
+        self._known_size = start + len(data)
+        self._unterminated = False
 
     def close(self) -> None:
         if self._file is not None:
@@ -265,6 +271,11 @@ class AuditTrail:
 
 def _private_opener(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
+
+
+def _byte_at(file: IO[bytes], offset: int) -> bytes:
+    file.seek(offset)
+    return file.read(1)
 
 
 def _last_line(file: IO[bytes], end: int, chunk: int = 65536) -> bytes | None:

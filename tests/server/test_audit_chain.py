@@ -48,6 +48,14 @@ def test_two_trails_taking_turns_on_one_file_keep_one_chain(tmp_path: Path) -> N
     assert [json.loads(line)["seq"] for line in lines_of(path)] == list(range(1, 11))
 
 
+def test_appending_after_a_last_record_without_its_newline_keeps_one_record_per_line(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_records(path, 2)
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # e.g. saved by an editor that drops it
+    write_records(path, 1)
+    assert verify(path) == (3, None) and len(lines_of(path)) == 3
+
+
 WRITER_SCRIPT = """
 import sys
 from pathlib import Path
