@@ -22,6 +22,7 @@ from server.audit import AuditTrail, SecretScrubber, verify
 from server.logs import configure_logging
 from server.settings import Settings
 from tests.conftest import API_KEY, CLIENT_INFO
+from tools.secrets import REDACTED, SECRET_ARGUMENTS
 
 pytestmark = pytest.mark.anyio
 
@@ -149,48 +150,57 @@ def captured_stderr() -> Iterator[io.StringIO]:
 async def test_a_session_leaves_a_record_per_call_and_no_secret_anywhere(
     settings: Settings, audit: AuditTrail, sandbox_app: Any, audit_path: Path, captured_stderr: io.StringIO
 ) -> None:
+    """Checked on what is really written: the audit file's bytes and the rendered stderr lines."""
     server = create_server(settings, audit, transport=httpx2.ASGITransport(app=sandbox_app))
     returned_secrets: list[str] = []
     results_text: list[str] = []
-    with capture_logs() as logs:
-        async with Client(server, mode="legacy", client_info=CLIENT_INFO) as client:
-            created = await client.call_tool(
-                "create_user", {"email": "s@example.com", "password": SECRETS["password"]}
-            )
-            assert created.structured_content is not None
-            new_id = created.structured_content["user_id"]
-            calls: list[tuple[str, dict[str, Any]]] = [
-                ("update_user_password", {"user_id": new_id, "password": SECRETS["new_password"]}),
-                (
-                    "migrate_user",
-                    {
-                        "email": "m@example.com",
-                        "existing_password_hash": SECRETS["hash"],
-                        "existing_mfa_base32_encoded_secret": SECRETS["mfa"],
-                    },
-                ),
-                ("migrate_user_password", {"user_id": new_id, "password_hash": SECRETS["migrated_hash"]}),
-                ("create_user", {"email": "not-an-email", "password": SECRETS["password"]}),
-                ("create_magic_link", {"email": "s@example.com"}),
-                ("create_access_token", {"user_id": new_id, "duration_in_minutes": 5}),
-                ("delete_user", {"user_id": new_id}),
-            ]
-            for name, arguments in calls:
-                result = await client.call_tool(name, arguments)
-                structured = result.structured_content or {}
-                returned_secrets += [structured[k] for k in ("url", "access_token") if k in structured]
-                if name not in ("create_magic_link", "create_access_token"):
-                    results_text.append(result.model_dump_json())
+    async with Client(server, mode="legacy", client_info=CLIENT_INFO) as client:
+        created = await client.call_tool(
+            "create_user", {"email": "s@example.com", "password": SECRETS["password"]}
+        )
+        assert created.structured_content is not None
+        new_id = created.structured_content["user_id"]
+        calls: list[tuple[str, dict[str, Any]]] = [
+            ("update_user_password", {"user_id": new_id, "password": SECRETS["new_password"]}),
+            (
+                "migrate_user",
+                {
+                    "email": "m@example.com",
+                    "existing_password_hash": SECRETS["hash"],
+                    "existing_mfa_base32_encoded_secret": SECRETS["mfa"],
+                },
+            ),
+            ("migrate_user_password", {"user_id": new_id, "password_hash": SECRETS["migrated_hash"]}),
+            ("create_user", {"email": "not-an-email", "password": SECRETS["password"]}),
+            ("create_magic_link", {"email": "s@example.com"}),
+            ("create_access_token", {"user_id": new_id, "duration_in_minutes": 5}),
+            ("delete_user", {"user_id": new_id}),
+        ]
+        for name, arguments in calls:
+            result = await client.call_tool(name, arguments)
+            structured = result.structured_content or {}
+            returned_secrets += [structured[k] for k in ("url", "access_token") if k in structured]
+            if name not in ("create_magic_link", "create_access_token"):
+                results_text.append(result.model_dump_json())
     audit.close()
     assert len(returned_secrets) == 2
-    call_ids = {entry["call_id"] for entry in audit_events(logs)}
-    assert len(call_ids) == 1 + len(calls)
+    file_bytes = audit_path.read_bytes()
+    stderr_text = captured_stderr.getvalue()
     records = file_records(audit_path)
+    echoed = [json.loads(line) for line in stderr_text.splitlines() if '"event": "audit"' in line]
+    # Every record really went to both places, secret-carrying arguments included (as the marker).
+    call_ids = {r["call_id"] for r in records}
+    assert len(call_ids) == 1 + len(calls) and {e["call_id"] for e in echoed} == call_ids
     assert {r["call_id"] for r in records if r["kind"] == "outcome"} == call_ids
     assert verify(audit_path) == (len(records), None)
-    written = audit_path.read_text() + captured_stderr.getvalue() + "".join(results_text)
+    for where in ([r["arguments"] for r in records], [e["arguments"] for e in echoed]):
+        secret_arguments = [a[k] for a in where for k in SECRET_ARGUMENTS if k in a]
+        assert len(secret_arguments) >= 6 and set(secret_arguments) == {REDACTED}
+    written = {"audit": file_bytes.decode(), "stderr": stderr_text, "results": "".join(results_text)}
     for secret in [API_KEY, *SECRETS.values(), *returned_secrets]:
-        assert secret not in written
+        for place, text in written.items():
+            assert secret not in text, f"a secret leaked into {place}"
+            assert json.dumps(secret)[1:-1] not in text, f"a JSON-escaped secret leaked into {place}"
 
 
 def test_verify_counts_an_intact_chain_across_restarts(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ removals and reordering. Unit tests of `verify` itself live in tests/server/test
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,78 @@ def test_a_record_that_failed_to_be_written_never_turns_up_later(tmp_path: Path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "(2, None)"
     assert [r["call_id"] for r in read_records(path)] == ["before", "after"]
+
+
+RECOVERY_SCRIPT = """
+import json, resource, signal, sys
+from pathlib import Path
+import anyio, httpx2
+from mcp import Client
+from sandbox.demo import demo_user_id
+from server.app import create_server
+from server.audit import AuditTrail, SecretScrubber, verify
+from server.logs import configure_logging
+from tests.conftest import make_settings
+from tests.trust.conftest import RecordingSandbox
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, a write fails with EFBIG instead
+path = Path(sys.argv[1])
+ADA = demo_user_id("ada@example.com")
+
+async def main():
+    configure_logging("info", SecretScrubber())
+    front = RecordingSandbox()
+    trail = AuditTrail(path, echo=False)
+    server = create_server(make_settings(path), trail, transport=httpx2.ASGITransport(app=front))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    with anyio.fail_after(30):
+        async with Client(server, mode="legacy") as client:
+            await client.call_tool("fetch_user_by_id", {"user_id": ADA})
+            resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size, hard))  # the disk is full
+            refused = await client.call_tool("update_user", {"user_id": ADA, "first_name": "Full"})
+            writable_while_full = trail.writable
+            resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # space is back
+            accepted = await client.call_tool("update_user", {"user_id": ADA, "first_name": "Back"})
+    trail.close()
+    print(json.dumps({
+        "refused": [refused.is_error, refused.content[0].text],
+        "writable_while_full": writable_while_full,
+        "accepted": accepted.is_error,
+        "reason_after": trail.unavailable_reason,
+        "methods": [seen.method for seen in front.seen],
+        "first_name": front.sandbox.store.get_user(ADA)["first_name"],
+        "verify": verify(path),
+    }))
+
+anyio.run(main)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="uses RLIMIT_FSIZE")
+def test_state_changing_tools_come_back_by_themselves_once_the_audit_file_takes_writes_again(
+    tmp_path: Path,
+) -> None:
+    """A full disk (a real EFBIG from the file system) refuses one change; the next one, with space back,
+    goes through on the same server, and the file holds one intact chain without the refused intent."""
+    path = tmp_path / "audit.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-c", RECOVERY_SCRIPT, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    is_error, text = seen["refused"]
+    assert is_error and "audit" in text and "Nothing was sent" in text
+    assert seen["writable_while_full"] is True  # worth trying: the next intent write is the retry
+    assert seen["accepted"] is False and seen["reason_after"] is None
+    assert seen["methods"] == ["GET", "PUT"] and seen["first_name"] == "Back"
+    records = read_records(path)
+    assert seen["verify"] == [len(records), None]
+    assert [(r["tool"], r["kind"], r["outcome"]) for r in records] == [
+        ("fetch_user_by_id", "outcome", "ok"),
+        ("update_user", "intent", None),
+        ("update_user", "outcome", "ok"),
+    ]

@@ -1,0 +1,90 @@
+"""One redaction marker, written by every mechanism: secret arguments, secret-named log fields, and known
+secret values (the API key, HTTP tokens) wherever they appear, including ones added after start-up."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import structlog
+
+from server.audit import AuditTrail
+from server.logs import configure_logging
+from tools.secrets import REDACTED, SecretScrubber, redact_arguments
+
+REPO = Path(__file__).resolve().parents[2]
+API_KEY = "sk-redaction-test-api-key-0123456789"
+BEARER_TOKEN = "http-caller-token-added-later-9f8e7d6c5b4a"
+
+
+@pytest.fixture
+def scrubber() -> SecretScrubber:
+    return SecretScrubber([API_KEY])
+
+
+@pytest.fixture
+def stderr(scrubber: SecretScrubber) -> Iterator[io.StringIO]:
+    """The server's real log configuration, rendering into a buffer."""
+    stream = io.StringIO()
+    configure_logging("info", scrubber, stream=stream)
+    yield stream
+    structlog.reset_defaults()
+    logging.basicConfig(force=True)
+
+
+def test_a_secret_added_after_creation_is_scrubbed_from_the_audit_file_and_the_log_line(
+    tmp_path: Path, scrubber: SecretScrubber, stderr: io.StringIO
+) -> None:
+    """As the HTTP tokens are: known once the settings are read, after the scrubber exists."""
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path, scrubber=scrubber)
+    scrubber.add(BEARER_TOKEN)
+    trail.write({"kind": "outcome", "details": {"echoed": f"Bearer {BEARER_TOKEN} and {API_KEY}"}})
+    trail.close()
+    structlog.get_logger().warning("backend_said", body=f"invalid token {BEARER_TOKEN}")
+    audit_bytes, log_text = path.read_bytes(), stderr.getvalue()
+    assert json.loads(audit_bytes)["details"]["echoed"] == f"Bearer {REDACTED} and {REDACTED}"
+    [echo, diagnostic] = [json.loads(line) for line in log_text.splitlines()]
+    assert echo["details"]["echoed"] == f"Bearer {REDACTED} and {REDACTED}"
+    assert diagnostic["body"] == f"invalid token {REDACTED}"
+    for written in (audit_bytes.decode(), log_text):
+        assert BEARER_TOKEN not in written and API_KEY not in written
+
+
+def test_a_secret_argument_is_replaced_by_the_marker() -> None:
+    assert redact_arguments({"user_id": "u", "password": "hunter2-hunter2"}) == {
+        "user_id": "u",
+        "password": REDACTED,
+    }
+
+
+def test_a_secret_named_log_field_is_replaced_by_the_marker(stderr: io.StringIO) -> None:
+    structlog.get_logger().info("request", authorization="Basic c2VjcmV0", api_key="short")
+    line = json.loads(stderr.getvalue())
+    assert (line["authorization"], line["api_key"]) == (REDACTED, REDACTED)
+
+
+def redaction_literals(path: Path) -> list[str]:
+    """String constants in a module that look like a redaction marker, in any case."""
+    return [
+        node.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and "[redacted]" in node.value.lower()
+    ]
+
+
+def test_the_marker_is_spelled_in_one_place_only() -> None:
+    spelled = {
+        str(path.relative_to(REPO)): redaction_literals(path)
+        for package in ("server", "tools", "sandbox")
+        for path in sorted((REPO / package).rglob("*.py"))
+        if redaction_literals(path)
+    }
+    assert spelled == {"tools/secrets.py": [REDACTED]}
