@@ -19,6 +19,7 @@ import anyio
 import httpx2
 
 from server.wire_answers import (
+    IDENTITY_PATH,
     connection_failure_cause,
     host_of,
     not_propelauth_text,
@@ -48,7 +49,6 @@ DEFAULT_RETRY_BUDGET_S = 15.0
 DEFAULT_IN_FLIGHT_WAIT_S = 10.0
 DEFAULT_TIMEOUT_S = 10.0
 MAX_ANSWER_BYTES = 16 * 1024 * 1024  # no PropelAuth answer comes near this; a runaway body stops here
-IDENTITY_PATH = "/api/v1/token_verification_metadata"  # cheap, read-only, answered by PropelAuth only
 _SENDING = ("send_request_headers.started",)  # httpcore trace events: the request began to leave
 
 
@@ -265,10 +265,11 @@ class PropelAuthClient:
                 return None
             seen = seen_text(404, answer.headers, answer.content)
             try:
-                identity = await self._attempt(ApiRequest("GET", IDENTITY_PATH), self.timeout_s)
+                probe = await self._attempt(ApiRequest("GET", IDENTITY_PATH), self.timeout_s)
             except BackendError as error:
                 return f"{seen}, and {IDENTITY_PATH} failed: {error}"
-            verdict = propelauth_identity(identity.status, identity.headers, identity.content, identity.body)
+            probe_seen = seen_text(probe.status, probe.headers, probe.content)
+            verdict = propelauth_identity(probe.status, probe.body, probe_seen)
             if verdict.is_propelauth:
                 self._identified = True
                 return None

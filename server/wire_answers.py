@@ -24,6 +24,7 @@ from tools.secrets import REDACTED
 _DELAY_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)  # Retry-After: delay-seconds (a fraction too)
 _TOKEN = re.compile(r"[^A-Za-z0-9._/()+ -]")  # what a Server header may show of itself
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+IDENTITY_PATH = "/api/v1/token_verification_metadata"  # read-only, needs the key; PropelAuth's own
 
 
 def host_of(url: httpx2.URL) -> str:
@@ -77,22 +78,20 @@ def strange_answer(status: int, headers: Mapping[str, str], content: bytes) -> s
 
 @dataclass(frozen=True)
 class Identity:
-    """How a host answered PropelAuth's token-verification endpoint with the configured key."""
+    """How a host answered PropelAuth's token-verification endpoint (IDENTITY_PATH) with the key."""
 
     is_propelauth: bool  # answered as only PropelAuth does (a verifier key for this API key)
     key_refused: bool  # answered 401/403, as PropelAuth does for a wrong or weaker key
     seen: str  # what was seen, for a message
 
 
-def propelauth_identity(status: int, headers: Mapping[str, str], content: bytes, body: Any) -> Identity:
-    seen = seen_text(status, headers, content)
+def propelauth_identity(status: int, body: Any, seen: str) -> Identity:
+    """Read the answer to GET IDENTITY_PATH: only PropelAuth hands out a verifier key for this key."""
     if 200 <= status < 300 and isinstance(body, dict):
         pem = body.get("verifier_key_pem")
         if isinstance(pem, str) and "PUBLIC KEY" in pem:
             return Identity(True, False, seen)
-    if status in (401, 403) and not is_html(headers, content):
-        return Identity(False, True, seen)
-    return Identity(False, False, seen)
+    return Identity(False, status in (401, 403), seen)
 
 
 def not_propelauth_text(host: str, seen: str) -> str:
