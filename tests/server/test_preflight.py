@@ -41,8 +41,11 @@ async def test_with_a_wrong_key_the_check_says_the_key_was_refused(audit_path: P
     assert verdict.kind == "key_refused" and "WARNING" in line and "PROPELAUTH_API_KEY" in line
 
 
-async def test_against_an_html_server_the_check_says_it_does_not_look_like_propelauth(audit_path: Path) -> None:
-    page = httpx2.MockTransport(lambda request: httpx2.Response(404, html="<html><body>Not Found</body></html>"))
+async def test_against_an_html_server_the_check_says_it_does_not_look_like_propelauth(
+    audit_path: Path,
+) -> None:
+    html = "<html><body>Not Found</body></html>"
+    page = httpx2.MockTransport(lambda request: httpx2.Response(404, html=html))
     verdict, line = await run_check(audit_path, page)
     assert verdict.kind == "not_propelauth" and "does not look like PropelAuth" in line
 
