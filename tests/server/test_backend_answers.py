@@ -225,6 +225,7 @@ class Endless(httpx2.AsyncByteStream):
         chunk = b"x" * 65536
         while True:
             yield chunk
+            await anyio.sleep(0)  # a checkpoint: were the cap missing, fail_after would still end the test
 
 
 async def test_a_huge_streamed_answer_is_cut_off_with_a_clear_error() -> None:
