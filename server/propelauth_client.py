@@ -249,7 +249,7 @@ class PropelAuthClient:
         """
         strange = strange_answer(answer.status, answer.headers, answer.content)
         if strange is None and answer.status == 404 and request.path != IDENTITY_PATH:
-            strange = await self._unconfirmed_404(answer)
+            strange = await self._unconfirmed_404(answer, self.retry_budget_s - elapsed_s)
         if strange is not None:
             raise BackendNotPropelAuth(
                 not_propelauth_text(answer.host, strange),
@@ -258,22 +258,33 @@ class PropelAuthClient:
                 elapsed_s=elapsed_s,
             )
 
-    async def _unconfirmed_404(self, answer: _Exchange) -> str | None:
-        """None once the host is known to be PropelAuth, else what was seen (the 404, the probe's answer)."""
+    async def _unconfirmed_404(self, answer: _Exchange, remaining_s: float) -> str | None:
+        """None when the host is, or may be, PropelAuth; else what was seen (the 404, the check's answer).
+
+        Only a conclusive answer to the check condemns the 404: one PropelAuth never gives there
+        (a 404, a 2xx without a verifier key, a redirect, a page). A check that is rate-limited,
+        failing (5xx), refused for this key (401/403: a key may lack that one permission) or not
+        answered leaves the 404 trusted, as before, and the check is made again next time.
+        """
         async with self._identifying:
             if self._identified:
                 return None
-            seen = seen_text(404, answer.headers, answer.content)
+            deadline = min(self.timeout_s, remaining_s)
             try:
-                probe = await self._attempt(ApiRequest("GET", IDENTITY_PATH), self.timeout_s)
-            except BackendError as error:
-                return f"{seen}, and {IDENTITY_PATH} failed: {error}"
-            probe_seen = seen_text(probe.status, probe.headers, probe.content)
-            verdict = propelauth_identity(probe.status, probe.body, probe_seen)
+                probe = await self._attempt(ApiRequest("GET", IDENTITY_PATH), deadline)
+            except BackendError:
+                return None
+            strange = strange_answer(probe.status, probe.headers, probe.content)
+            verdict = propelauth_identity(
+                probe.status, probe.body, strange or seen_text(probe.status, probe.headers, probe.content)
+            )
             if verdict.is_propelauth:
                 self._identified = True
                 return None
-            return f"{seen}, and {IDENTITY_PATH} answered {verdict.seen}"
+            if strange is None and (probe.status in (401, 403, 429) or probe.status >= 500):
+                return None
+            first = seen_text(404, answer.headers, answer.content)
+            return f"{first}, and {IDENTITY_PATH} answered {verdict.seen}"
 
     def note_identified(self) -> None:
         """The start-up check saw PropelAuth answer: 404s need no confirmation of their own."""

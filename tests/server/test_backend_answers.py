@@ -303,3 +303,39 @@ async def test_an_error_body_echoing_the_api_key_is_scrubbed_at_the_client() -> 
     echo = httpx2.Response(500, json={"error": f"bad key {API_KEY} for request"})
     response = await client(answering({USER_PATH: echo}), max_retries=0).send(READ)
     assert API_KEY not in str(response.body) and "[redacted]" in response.body["error"]
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        httpx2.Response(429, text="Rate limited. Please wait 3 seconds before trying again."),
+        httpx2.Response(503),
+        httpx2.Response(403, json={"message": "This API key may not do that"}),
+        httpx2.ReadTimeout("slow"),
+    ],
+    ids=["rate-limited", "failing", "key-lacks-that-permission", "timeout"],
+)
+async def test_a_404_stays_not_found_when_the_host_check_is_inconclusive(check: Any) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.url.path)
+        if request.url.path != IDENTITY_PATH:
+            return httpx2.Response(404, json={"message": "User not found"})
+        if isinstance(check, Exception):
+            raise check
+        return check
+
+    backend = client(handler, max_retries=0)
+    assert (await backend.send(READ)).status == 404
+    assert (await backend.send(READ)).status == 404
+    assert seen.count(IDENTITY_PATH) == 2  # not settled: asked again
+
+
+async def test_a_404_with_a_host_check_answered_by_an_html_login_page_is_not_propelauth() -> None:
+    routes = {
+        USER_PATH: httpx2.Response(404, json={"error": "not found"}),
+        IDENTITY_PATH: httpx2.Response(401, html="<html><body>Please sign in</body></html>"),
+    }
+    with pytest.raises(BackendNotPropelAuth):
+        await client(answering(routes)).send(READ)
