@@ -31,11 +31,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server import preflight
 from server.app import CALLER_SCOPE_KEY, caller_of
 from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
 from server.settings import Settings, is_loopback
-from tools.backend import ApiRequest, Backend, BackendError
+from tools.backend import Backend
 
 if TYPE_CHECKING:
     import socket
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     import uvicorn
 
 MCP_PATH = "/mcp"
-READINESS_PATH = "/api/v1/token_verification_metadata"  # cheap, read-only, needs a valid API key
 READINESS_CACHE_S = 5.0  # an unauthenticated prober cannot make us hammer PropelAuth
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "127.0.0.1:*", "localhost:*", "[::1]:*"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
@@ -169,16 +169,8 @@ class Readiness:
         backend = self.backend()
         if backend is None:
             return False, "starting"
-        try:
-            with anyio.fail_after(5):
-                response = await backend.send(ApiRequest("GET", READINESS_PATH))
-        except (BackendError, TimeoutError) as exc:
-            return False, f"PropelAuth did not answer: {type(exc).__name__}"
-        if response.ok:
-            return True, "PropelAuth answered with the configured API key"
-        if response.status in (401, 403):
-            return False, f"PropelAuth refused the configured API key (HTTP {response.status})"
-        return False, f"PropelAuth answered HTTP {response.status}"
+        verdict = await preflight.check(backend)
+        return verdict.ready, verdict.detail
 
 
 def create_http_app(server: Server[Any], settings: Settings, *, tokens: TokenTable | None) -> Starlette:

@@ -74,9 +74,10 @@ def serve(settings: Settings) -> int:
 
             serve_http(server, settings)
         else:
+            from server.preflight import serve_with_startup_check
             from server.stdio import serve_stdio
 
-            anyio.run(serve_stdio, server)
+            anyio.run(serve_with_startup_check, serve_stdio, server, settings, transport)
     finally:
         audit.close()
     return 0

@@ -7,17 +7,26 @@ at the boundary by the implementation; HTTP error statuses are returned, not rai
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-_RATE_LIMIT_WAIT = re.compile(r"wait\s+(\d+(?:\.\d+)?)\s+seconds?", re.IGNORECASE)
+_RATE_LIMIT_WAIT = re.compile(r"wait\s+([0-9]+(?:\.[0-9]+)?)\s+seconds?", re.IGNORECASE | re.ASCII)
+LONGEST_NAMED_WAIT_S = 86_400.0  # a named wait is clamped to a day (a 400-digit one would be infinite)
+
+
+def sane_wait_s(seconds: float) -> float | None:
+    """A wait PropelAuth named, made usable: None if negative or not a number, at most a day."""
+    if math.isnan(seconds) or seconds < 0:
+        return None
+    return min(seconds, LONGEST_NAMED_WAIT_S)
 
 
 def rate_limit_wait_s(body: Any) -> float | None:
     """The wait a 429 names in its plain-text body ("Rate limited. Please wait 3 seconds ..."), if any."""
     found = _RATE_LIMIT_WAIT.search(body) if isinstance(body, str) else None
-    return float(found.group(1)) if found else None
+    return sane_wait_s(float(found.group(1))) if found else None
 
 
 @dataclass(frozen=True)
@@ -36,6 +45,7 @@ class ApiResponse:
     attempts: int = 1  # how many times the request was sent (retries included)
     elapsed_s: float = 0.0  # wall time over all attempts
     retried_statuses: tuple[int, ...] = ()  # statuses that caused a retry, in order
+    retry_after_s: float | None = None  # the wait a final 429 named (body or Retry-After), if usable
 
     @property
     def ok(self) -> bool:
@@ -61,11 +71,19 @@ class BackendTimeout(BackendError):
 
 
 class BackendUnreachable(BackendError):
-    """The connection failed (refused, reset, DNS)."""
+    """The connection failed (refused, reset, DNS, TLS); the message names the host and the cause."""
 
 
 class BackendBusy(BackendError):
     """Too many requests already in flight from this server; nothing was sent."""
+
+
+class BackendNotPropelAuth(BackendError):
+    """The answer did not come from PropelAuth's API (an HTML page, a redirect, an unconfirmed 404)."""
+
+
+class BackendAnswerTooLarge(BackendError):
+    """PropelAuth's answer was larger than this server reads; it was not read whole."""
 
 
 class BackendRefused(BackendError):

@@ -12,20 +12,55 @@ from typing import Any
 
 from tools.backend import (
     ApiResponse,
+    BackendAnswerTooLarge,
     BackendBusy,
     BackendError,
+    BackendNotPropelAuth,
     BackendRefused,
     BackendTimeout,
     rate_limit_wait_s,
 )
 from tools.derive import catalog_entry
 from tools.model import ToolDefinition, ToolOutcome
+from tools.secrets import REDACTED, SECRET_ARGUMENTS
 from tools.untrusted import escaped, shown
 
 UNAUTHORIZED = (
     "PropelAuth rejected the API key (HTTP 401); "
     "check PROPELAUTH_API_KEY / --api-key and PROPELAUTH_AUTH_URL."
 )
+FORBIDDEN = (
+    "PropelAuth refused this API key the permission for {operation} (HTTP 403): the key may not do "
+    "this. Use a key with that permission in the PropelAuth dashboard; a key with fewer permissions "
+    "pairs naturally with --read-only."
+)
+SHORTEST_SCRUBBED = 4  # shorter secret values (e.g. "1") would blank out ordinary words
+
+
+def scrub_secrets(body: Any, arguments: Mapping[str, Any]) -> Any:
+    """`body` with every secret argument's value (a password, a hash, an MFA secret) replaced.
+
+    PropelAuth's error bodies may quote what was sent ("hunter2 is too common"): such a text must
+    reach neither the agent nor the audit.
+    """
+    secrets = [
+        value
+        for name, value in arguments.items()
+        if name in SECRET_ARGUMENTS and isinstance(value, str) and len(value) >= SHORTEST_SCRUBBED
+    ]
+    return _replace(body, sorted(secrets, key=len, reverse=True)) if secrets else body
+
+
+def _replace(value: Any, secrets: list[str]) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {_replace(str(k), secrets): _replace(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace(item, secrets) for item in value]
+    return value
 
 
 def check_hint(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
@@ -95,15 +130,16 @@ def field_errors_text(body: Any) -> tuple[str, dict[str, list[str]]]:
 def http_failure(
     definition: ToolDefinition, arguments: Mapping[str, Any], response: ApiResponse
 ) -> ToolOutcome:
+    """The outcome of any non-2xx status: every status gets one (an unlisted one says what came back)."""
     status = response.status
     details: dict[str, Any] = _attempts(response)
     name = definition.name
+    body = scrub_secrets(response.body, arguments)
 
     def outcome(text: str, reason: str, **extra: Any) -> ToolOutcome:
         return ToolOutcome("error", text, http_status=status, details={"reason": reason, **details, **extra})
 
     if status == 400:
-        body = response.body
         if isinstance(body, dict) and isinstance(body.get("user_facing_error"), str):
             return outcome(
                 f"PropelAuth refused: {shown(body['user_facing_error'], quote=True)}", "bad_request"
@@ -120,6 +156,8 @@ def http_failure(
         return outcome(UNAUTHORIZED, "unauthorized")
     if name == "create_access_token" and status == 403:
         return outcome(f"No user with id {shown(arguments.get('user_id'))}.", "not_found")
+    if status == 403:
+        return outcome(FORBIDDEN.format(operation=definition.operation.operation_id), "forbidden")
     if name == "create_access_token" and status == 404:
         return outcome(
             "Access-token creation is not enabled for this PropelAuth project; enable it in the "
@@ -134,7 +172,7 @@ def http_failure(
             "orgs_not_enabled",
         )
     if status == 429:
-        wait = rate_limit_wait_s(response.body)
+        wait = response.retry_after_s if response.retry_after_s is not None else rate_limit_wait_s(body)
         wait_text = f"wait {wait:g} seconds" if wait is not None else "wait a little"
         return outcome(
             f"PropelAuth rate-limited the request after {_times(response.attempts)}{_gave_up(response)}; "
@@ -149,7 +187,7 @@ def http_failure(
         else:
             text += " Nothing was changed; try again later."
         return outcome(text, "server_error")
-    return outcome(f"PropelAuth refused the request (HTTP {status}): {_snippet(response.body)}", "http_error")
+    return outcome(f"PropelAuth refused the request (HTTP {status}): {_snippet(body)}", "http_error")
 
 
 def transport_failure(
@@ -170,9 +208,15 @@ def transport_failure(
             f"This server refused to send the request: {error}. Nothing was sent.",
             details={"reason": "refused", **details},
         )
-    reason = "timeout" if isinstance(error, BackendTimeout) else "unreachable"
-    what = "PropelAuth did not answer in time" if reason == "timeout" else "Could not reach PropelAuth"
-    text = f"{what} after {_times(error.attempts)}{_gave_up(error)}."
+    if isinstance(error, BackendNotPropelAuth):
+        reason = "not_propelauth"
+    elif isinstance(error, BackendAnswerTooLarge):
+        reason = "answer_too_large"
+    else:
+        reason = "timeout" if isinstance(error, BackendTimeout) else "unreachable"
+    # The error names the host and the cause (DNS, refused, TLS, timeout), never the key.
+    what = str(error)
+    text = f"{what[:1].upper()}{what[1:]} (after {_times(error.attempts)}{_gave_up(error)})."
     if definition.operation.changes_state and error.may_have_reached:
         text += f" The request may or may not have been applied; {check_hint(definition, arguments)}."
     else:

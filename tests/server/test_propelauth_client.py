@@ -113,9 +113,9 @@ async def test_a_connection_dropped_mid_write_is_reported_as_maybe_applied() -> 
 
 
 async def test_a_body_that_is_not_json_is_returned_as_text() -> None:
-    script = Script(httpx2.Response(200, text="<html>oops</html>"))
+    script = Script(httpx2.Response(200, text="oops, plain text"))
     response = await client_for(script, []).send(READ)
-    assert response.body == "<html>oops</html>"
+    assert response.body == "oops, plain text"
 
 
 async def test_query_values_and_the_json_body_are_sent_as_given() -> None:
@@ -176,3 +176,86 @@ async def test_no_attempt_starts_once_the_retry_budget_is_spent_counting_the_att
         await client.send(READ)
     assert len(starts) == 2 and all(start < 1.0 for start in starts)
     assert raised.value.attempts == 2 and raised.value.may_have_reached is True
+
+
+# --- the retry rules, each pinned ------------------------------------------------------------------------
+
+
+def upper_bound(high: float) -> float:
+    """Jitter that always takes the top of its range, so back-off delays are exact."""
+    return high
+
+
+async def test_a_504_on_a_read_is_retried() -> None:
+    script = Script(httpx2.Response(504), httpx2.Response(200, json={}))
+    response = await client_for(script, []).send(READ)
+    assert (response.status, response.retried_statuses) == (200, (504,))
+
+
+async def test_the_statuses_retried_are_exactly_429_502_503_504() -> None:
+    for status in (400, 401, 403, 409, 422, 500, 501, 505):  # 404: see test_backend_answers
+        script = Script(httpx2.Response(status), httpx2.Response(200, json={}))
+        response = await client_for(script, [], max_retries=1).send(READ)
+        assert (status, response.attempts) == (status, 1)
+
+
+async def test_back_off_doubles_from_a_quarter_second_and_is_capped_at_four_seconds() -> None:
+    script = Script(*[httpx2.Response(503) for _ in range(8)])
+    sleeps: list[float] = []
+    await client_for(script, sleeps, max_retries=7, retry_budget_s=600.0, jitter=upper_bound).send(READ)
+    assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+async def test_back_off_waits_a_jittered_time_between_zero_and_its_bound() -> None:
+    bounds: list[float] = []
+
+    def recording_jitter(high: float) -> float:
+        bounds.append(high)
+        return high / 2
+
+    script = Script(httpx2.Response(503), httpx2.Response(503), httpx2.Response(200, json={}))
+    sleeps: list[float] = []
+    await client_for(script, sleeps, jitter=recording_jitter).send(READ)
+    assert bounds == [0.25, 0.5] and sleeps == [0.125, 0.25]
+
+
+@pytest.mark.parametrize("timeout", [httpx2.ConnectTimeout("slow"), httpx2.PoolTimeout("no connection")])
+async def test_a_write_that_timed_out_before_it_was_sent_is_sent_again(timeout: Exception) -> None:
+    script = Script(timeout, httpx2.Response(200, json={}))
+    response = await client_for(script, []).send(WRITE)
+    assert (response.status, response.attempts, len(script.requests)) == (200, 2, 2)
+
+
+@pytest.mark.parametrize("timeout", [httpx2.ConnectTimeout("slow"), httpx2.PoolTimeout("no connection")])
+async def test_a_timeout_before_sending_is_reported_as_nothing_sent(timeout: Exception) -> None:
+    script = Script(timeout)
+    with pytest.raises(BackendTimeout) as raised:
+        await client_for(script, [], max_retries=0).send(WRITE)
+    assert raised.value.may_have_reached is False
+
+
+async def test_the_default_retry_budget_is_fifteen_seconds_and_the_in_flight_wait_ten() -> None:
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(Script()), base_url="https://auth.example.com")
+    client = PropelAuthClient(http)
+    assert (client.retry_budget_s, client.in_flight_wait_s, client.max_retries) == (15.0, 10.0, 3)
+
+
+async def test_with_the_default_budget_no_retry_starts_after_fifteen_seconds() -> None:
+    now = [0.0]
+
+    def slow_503(request: httpx2.Request) -> httpx2.Response:
+        now[0] += 7.2
+        return httpx2.Response(503)
+
+    async def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(slow_503), base_url="https://auth.example.com")
+    client = PropelAuthClient(http, max_retries=10, sleep=advance, clock=lambda: now[0], jitter=upper_bound)
+    response = await client.send(READ)
+    assert response.attempts == 2  # 7.2 + 0.25 + 7.2 = 14.65 s; a third would start at 15.15 s
+
+
+async def test_the_attempt_deadline_defaults_to_the_http_clients_timeout() -> None:
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(Script()), timeout=3.0)
+    assert PropelAuthClient(http).timeout_s == 3.0

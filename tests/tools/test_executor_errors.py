@@ -9,7 +9,15 @@ from hypothesis import strategies as st
 
 from tests.tools.toolfakes import USER_ID, RecordingBackend, definition
 from tools import execute
-from tools.backend import ApiResponse, BackendBusy, BackendRefused, BackendTimeout, BackendUnreachable
+from tools.backend import (
+    ApiResponse,
+    BackendAnswerTooLarge,
+    BackendBusy,
+    BackendNotPropelAuth,
+    BackendRefused,
+    BackendTimeout,
+    BackendUnreachable,
+)
 from tools.untrusted import escaped
 
 
@@ -232,3 +240,125 @@ def test_any_unknown_argument_is_named_and_nothing_is_sent(extra: dict[str, obje
     assert backend.requests == []
     for key in extra:
         assert f"extra field '{escaped(key)}'" in outcome.text  # a key cannot break the line
+
+
+# --- every status has an outcome; error bodies of any shape; secrets never echoed --------------------------
+
+
+@pytest.mark.anyio
+async def test_a_403_says_the_api_key_lacks_the_permission_and_points_at_read_only() -> None:
+    backend = RecordingBackend(ApiResponse(403, None))
+    outcome = await execute(definition("update_user"), {"user_id": USER_ID, "first_name": "Ada"}, backend)
+    assert (outcome.outcome, outcome.http_status, outcome.details["reason"]) == ("error", 403, "forbidden")
+    assert "--read-only" in outcome.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [302, 405, 409, 410, 418, 422, 451])
+async def test_a_status_no_rule_lists_still_gives_an_error_outcome_that_names_it(status: int) -> None:
+    backend = RecordingBackend(ApiResponse(status, {"message": "odd"}))
+    outcome = await execute(definition("fetch_user_by_id"), {"user_id": USER_ID}, backend)
+    assert (outcome.outcome, outcome.http_status, outcome.details["reason"]) == (
+        "error",
+        status,
+        "http_error",
+    )
+    assert str(status) in outcome.text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "body",
+    [
+        ["email is invalid"],
+        "email is invalid",
+        None,
+        {"email": {"nested": ["is invalid"]}},
+        {"email": [1, 2]},
+        {"email": None},
+        {},
+        42,
+    ],
+    ids=["list", "string", "null", "nested", "non-text-messages", "null-messages", "empty", "number"],
+)
+async def test_a_400_whose_body_is_not_a_field_map_is_reported_whole(body: object) -> None:
+    backend = RecordingBackend(ApiResponse(400, body))
+    outcome = await execute(definition("create_user"), {"email": "ada@example.com"}, backend)
+    assert (outcome.outcome, outcome.http_status, outcome.details["reason"]) == ("error", 400, "bad_request")
+    assert "field_errors" not in outcome.details and "HTTP 400" in outcome.text
+
+
+@pytest.mark.anyio
+async def test_a_400_quoting_the_password_sent_never_repeats_it() -> None:
+    secret = "hunter2-secret"
+    backend = RecordingBackend(ApiResponse(400, {"password": [f"{secret} is too common"]}))
+    outcome = await execute(
+        definition("update_user_password"), {"user_id": USER_ID, "password": secret}, backend
+    )
+    assert outcome.details["reason"] == "bad_request"
+    assert secret not in outcome.text and secret not in repr(outcome.details)
+    assert outcome.details["field_errors"] == {"password": ["[redacted] is too common"]}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [400, 418])
+async def test_an_error_body_quoting_a_password_hash_or_mfa_secret_never_repeats_it(status: int) -> None:
+    hash_, mfa = "$2b$12$abcdefghijklmnopqrstuv", "JBSWY3DPEHPK3PXP"
+    body = {"detail": f"cannot import {hash_} with {mfa}", f"{mfa}": "is not valid"}
+    arguments = {
+        "email": "ada@example.com",
+        "existing_password_hash": hash_,
+        "existing_mfa_base32_encoded_secret": mfa,
+    }
+    outcome = await execute(
+        definition("migrate_user"), arguments, RecordingBackend(ApiResponse(status, body))
+    )
+    assert outcome.is_error
+    for secret in (hash_, mfa):
+        assert secret not in outcome.text and secret not in repr(outcome.details)
+
+
+@pytest.mark.anyio
+async def test_an_answer_that_is_not_propelauths_is_never_reported_as_a_missing_user() -> None:
+    error = BackendNotPropelAuth(
+        "this does not look like PropelAuth at auth.example.com: HTTP 404 with an HTML page; "
+        "check PROPELAUTH_AUTH_URL",
+        may_have_reached=False,
+    )
+    outcome = await execute(
+        definition("fetch_user_by_email"), {"email": "ada@example.com"}, RecordingBackend(error)
+    )
+    assert (outcome.outcome, outcome.details["reason"]) == ("error", "not_propelauth")
+    assert "does not look like PropelAuth" in outcome.text and "No user" not in outcome.text
+
+
+@pytest.mark.anyio
+async def test_a_preview_behind_an_answer_that_is_not_propelauths_says_so_and_is_no_preview() -> None:
+    error = BackendNotPropelAuth("this does not look like PropelAuth at x: HTTP 404", may_have_reached=False)
+    outcome = await execute(definition("delete_user"), {"user_id": USER_ID}, RecordingBackend(error))
+    assert (outcome.outcome, outcome.details["reason"]) == ("rejected", "not_propelauth")
+    assert "confirm: true" not in outcome.text
+
+
+@pytest.mark.anyio
+async def test_an_answer_too_large_on_a_write_says_the_change_may_have_happened() -> None:
+    error = BackendAnswerTooLarge("PropelAuth's answer was larger than 16 MiB", may_have_reached=True)
+    outcome = await execute(definition("enable_user"), {"user_id": USER_ID}, RecordingBackend(error))
+    assert outcome.details["reason"] == "answer_too_large" and outcome.details["may_have_reached"] is True
+    assert "larger than 16 MiB" in outcome.text and "fetch_user_by_id" in outcome.text
+
+
+@pytest.mark.anyio
+async def test_a_connection_failure_text_carries_the_host_and_cause_the_client_named() -> None:
+    error = BackendUnreachable(
+        "could not reach PropelAuth at auth.example.com: DNS lookup failed", may_have_reached=False
+    )
+    outcome = await execute(definition("fetch_user_by_id"), {"user_id": USER_ID}, RecordingBackend(error))
+    assert "auth.example.com" in outcome.text and "DNS" in outcome.text
+
+
+@pytest.mark.anyio
+async def test_a_429_reports_the_wait_named_by_retry_after() -> None:
+    backend = RecordingBackend(ApiResponse(429, None, retry_after_s=7.0))
+    outcome = await execute(definition("fetch_user_by_id"), {"user_id": USER_ID}, backend)
+    assert outcome.details["retry_after_s"] == 7.0

@@ -7,6 +7,7 @@ with uvicorn on a loopback port; the others talk to it over ASGI. Retry back-off
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,13 +18,14 @@ import anyio
 import httpx2
 import pytest
 from mcp.types import CallToolResult
+from starlette.responses import HTMLResponse, JSONResponse
 
 from sandbox import Sandbox
 from sandbox.demo import demo_user_id
 from server.app import ToolService, http_client
 from server.audit import AuditTrail
 from server.propelauth_client import PropelAuthClient
-from tests.conftest import make_settings
+from tests.conftest import API_KEY, make_settings
 from tests.loopback import serve_on_loopback
 from tests.trust.conftest import RecordingSandbox, read_records
 
@@ -379,3 +381,115 @@ async def test_a_call_that_cannot_get_an_in_flight_slot_says_nothing_was_sent(
     busy = [res for res in results if res.is_error]
     assert len(busy) == 1 and "nothing was sent" in text_of(busy[0])
     assert r.sent() == 1 and r.sent("POST") == 0
+
+
+# --- a backend that is not PropelAuth, or misbehaves ------------------------------------------------------
+
+
+def answer_http_with(front: RecordingSandbox, respond: Any) -> None:
+    """HTTP requests get `respond` instead of the sandbox (its lifespan still runs the sandbox's)."""
+    sandbox_app = front.app
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await sandbox_app(scope, receive, send)
+            return
+        await respond(scope, receive, send)
+
+    front.app = app
+
+
+NGINX_404 = HTMLResponse("<html><head><title>404 Not Found</title></head><body>nginx</body></html>", 404)
+
+
+async def test_an_auth_url_answering_html_404s_is_not_reported_as_no_such_user(
+    front: RecordingSandbox, audit_path: Path
+) -> None:
+    answer_http_with(front, NGINX_404)
+    async with rig(front, audit_path) as r:
+        result = await r.call("fetch_user_by_email", {"email": "nobody@example.com"})
+    text = text_of(result)
+    assert result.is_error and "does not look like PropelAuth at sandbox.test" in text
+    assert "PROPELAUTH_AUTH_URL" in text and "No user" not in text
+    assert r.outcome_record()["details"]["reason"] == "not_propelauth"
+
+
+async def test_a_delete_preview_against_a_server_that_is_not_propelauth_is_refused_and_deletes_nothing(
+    front: RecordingSandbox, audit_path: Path
+) -> None:
+    answer_http_with(front, NGINX_404)
+    async with rig(front, audit_path) as r:
+        result = await r.call("delete_user", {"user_id": ADA})
+    assert result.is_error and "does not look like PropelAuth" in text_of(result)
+    assert r.outcome_record()["details"]["reason"] == "not_propelauth" and r.sent("DELETE") == 0
+
+
+async def test_an_unknown_user_in_the_sandbox_is_not_found_and_the_host_is_checked_once(
+    front: RecordingSandbox, audit_path: Path
+) -> None:
+    async with rig(front, audit_path) as r:
+        first = await r.call("fetch_user_by_email", {"email": "nobody@example.com"})
+        second = await r.call("fetch_user_by_id", {"user_id": GRACE.replace(GRACE[:8], "00000000")})
+    assert first.is_error and second.is_error
+    assert r.outcome_record()["details"]["reason"] == "not_found"
+    assert [seen.path for seen in front.seen].count("/api/v1/token_verification_metadata") == 1
+
+
+async def drip(scope: Any, receive: Any, send: Any) -> None:
+    """A backend that answers at once and then sends its body a byte at a time, for seconds."""
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+    )
+    for _ in range(200):
+        await send({"type": "http.response.body", "body": b" ", "more_body": True})
+        await anyio.sleep(0.02)
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def test_a_dripping_backend_is_cut_at_the_timeout_body_included(
+    front: RecordingSandbox, audit_path: Path
+) -> None:
+    answer_http_with(front, drip)
+    async with rig(front, audit_path, over_tcp=True, timeout_s=0.3, max_retries=0) as r:
+        started = anyio.current_time()
+        result = await r.call("fetch_user_by_id", {"user_id": ADA})
+        took = anyio.current_time() - started
+    assert result.is_error and "did not answer in time" in text_of(result) and took < 2.0
+    assert r.outcome_record()["details"]["reason"] == "timeout"
+
+
+async def test_an_error_body_echoing_the_api_key_or_the_password_reaches_neither_agent_nor_audit(
+    front: RecordingSandbox, audit_path: Path
+) -> None:
+    password = "hunter2-secret-pass"
+
+    async def echo(scope: Any, receive: Any, send: Any) -> None:
+        body = {"password": [f"{password} is too common"], "key": [f"{API_KEY} was used"]}
+        await JSONResponse(body, 400)(scope, receive, send)
+
+    answer_http_with(front, echo)
+    async with rig(front, audit_path) as r:
+        result = await r.call("update_user_password", {"user_id": ADA, "password": password})
+    assert result.is_error and r.outcome_record()["details"]["reason"] == "bad_request"
+    for secret in (password, API_KEY):
+        assert secret not in text_of(result) and secret not in audit_path.read_text()
+
+
+async def test_a_refused_port_names_the_host_and_the_cause_and_never_the_key(audit_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = make_settings(audit_path, auth_url=f"http://127.0.0.1:{port}", max_retries=0)
+    trail = AuditTrail(audit_path)
+    try:
+        async with http_client(settings, None) as http:
+            service = ToolService(settings, trail)
+            with anyio.fail_after(10):
+                result = await service.call(
+                    PropelAuthClient(http), "fetch_user_by_id", {"user_id": ADA}, client=None, caller=None
+                )
+    finally:
+        trail.close()
+    text = text_of(result)
+    assert result.is_error and f"127.0.0.1:{port}" in text and "connection refused" in text
+    assert API_KEY not in text and API_KEY not in audit_path.read_text()

@@ -28,6 +28,7 @@ from mcp.types import CallToolResult
 from sandbox.demo import EMPLOYEES, demo_user_id
 from server.app import create_server
 from server.audit import AuditTrail
+from server.propelauth_client import IDENTITY_PATH
 from tests.conftest import make_settings
 from tests.trust.conftest import RecordingSandbox
 from tools import tool_definitions
@@ -378,11 +379,14 @@ def test_any_arguments_get_a_tool_result_and_invalid_ones_never_reach_propelauth
         assert backend.sandbox.requests_received == before and backend.seen == []
         assert result.content[0].text.startswith(f"Invalid arguments for {name}")
         return
-    # Valid calls may succeed or fail, but only ever reach the operation's own path (or the preview's read).
+    # Valid calls may succeed or fail, but only ever reach the operation's own path (or the preview's read,
+    # or the fixed host check a first 404 makes).
     own_path = _path_pattern(definition)
     for seen in backend.seen:
-        assert own_path.match(seen.path) or (
-            definition.requires_confirmation and seen.method == "GET" and PREVIEW_PATH.match(seen.path)
+        assert (
+            own_path.match(seen.path)
+            or (definition.requires_confirmation and seen.method == "GET" and PREVIEW_PATH.match(seen.path))
+            or (seen.method == "GET" and seen.path == IDENTITY_PATH)
         ), seen
         assert b".." not in seen.raw_path and b"%2F" not in seen.raw_path.upper()
     if not result.is_error:

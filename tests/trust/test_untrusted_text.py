@@ -25,6 +25,7 @@ from mcp.types import CallToolResult
 from sandbox.demo import demo_user_id
 from server.app import create_server
 from server.audit import AuditTrail
+from server.propelauth_client import IDENTITY_PATH
 from tests.conftest import make_settings
 from tests.tools.toolfakes import USER_ID, user_body
 from tools.render import when
@@ -249,7 +250,9 @@ async def test_a_backend_error_message_cannot_add_a_line(mock_client: Any) -> No
 
 @pytest.mark.anyio
 async def test_an_argument_echoed_in_a_message_cannot_add_a_line(mock_client: Any) -> None:
-    def not_found(_request: httpx2.Request) -> httpx2.Response:
+    def not_found(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == IDENTITY_PATH:  # the host is PropelAuth: its 404 means "no such user"
+            return httpx2.Response(200, json={"verifier_key_pem": "-----BEGIN PUBLIC KEY-----"})
         return httpx2.Response(404, json={})
 
     result = await call(mock_client, not_found, "fetch_user_by_username", {"username": FORGED_ROW})
