@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.tools.toolfakes import USER_ID, definition
-from tools.validation import argument_errors, format_checker
+from tools.validation import argument_errors, format_checker, quick_check_for, validator_for
 
 
 @pytest.mark.parametrize(
@@ -100,3 +102,82 @@ def test_urls_handed_to_users_must_be_web_urls(url: str) -> None:
     )
     assert errors and all(error.startswith("redirect_to_url") for error in errors)
     assert any("http:// or https:// URL" in error for error in errors)
+
+
+# Forms PropelAuth does not know; the first eight passed jsonschema's own check (uuid.UUID parses them).
+LAX_UUIDS = [
+    "\u0666f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",  # an Arabic-Indic digit
+    "\uff16f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",  # a fullwidth digit
+    "6f1a_b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    "0x1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    "+f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    " f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4 ",
+    "6f1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4\n",
+    "{" + USER_ID + "}",
+    "urn:uuid:" + USER_ID,
+    USER_ID.replace("-", ""),
+    USER_ID.replace("-", "_"),
+    " " + USER_ID,
+    USER_ID + "\n",
+    USER_ID[:-1] + "g",
+]
+
+
+@pytest.mark.parametrize("value", LAX_UUIDS, ids=ascii)
+def test_only_the_canonical_uuid_form_is_a_uuid_on_both_checking_paths(value: str) -> None:
+    schema = definition("delete_user").input_schema
+    arguments = {"user_id": value, "confirm": True}
+    quick_check = quick_check_for(schema)
+    assert quick_check is not None and not quick_check(arguments)
+    assert not validator_for(schema).is_valid(arguments)
+    assert argument_errors(schema, arguments) == [f"user_id: {value!r} is not a valid uuid"]
+
+
+@pytest.mark.parametrize("value", [USER_ID, USER_ID.upper(), "6F1a2B3c-4d5E-4f60-8A7b-9c0d1e2f3a4b"])
+def test_a_canonical_uuid_in_any_case_is_valid(value: str) -> None:
+    schema = definition("delete_user").input_schema
+    assert argument_errors(schema, {"user_id": value}) == []
+    assert validator_for(schema).is_valid({"user_id": value})
+
+
+def is_canonical_uuid(text: str) -> bool:
+    """The canonical form spelled out character by character (an oracle independent of any regex)."""
+    return len(text) == 36 and all(
+        (char == "-") if index in (8, 13, 18, 23) else char in "0123456789abcdefABCDEF"
+        for index, char in enumerate(text)
+    )
+
+
+@st.composite
+def near_uuids(draw: st.DrawFn) -> str:
+    """A real uuid with one character replaced, inserted or removed, or a piece of it, or any text."""
+    text = str(draw(st.uuids()))
+    if draw(st.booleans()):
+        text = text.upper()
+    where = draw(st.integers(0, len(text) - 1))
+    odd = draw(st.characters() | st.sampled_from("_+{} \n\t-xX\u0660\uff10"))
+    change = draw(st.sampled_from(["replace", "insert", "remove", "slice", "none", "any"]))
+    if change == "replace":
+        return text[:where] + odd + text[where + 1 :]
+    if change == "insert":
+        return text[:where] + odd + text[where:]
+    if change == "remove":
+        return text[:where] + text[where + 1 :]
+    if change == "slice":
+        return text[:where]
+    if change == "any":
+        return draw(st.text(max_size=40))
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(near_uuids())
+def test_a_string_is_a_uuid_exactly_when_it_is_the_canonical_form(text: str) -> None:
+    schema = definition("delete_user").input_schema
+    quick_check = quick_check_for(schema)
+    assert quick_check is not None
+    expected = is_canonical_uuid(text)
+    assert format_checker().conforms(text, "uuid") == expected
+    assert quick_check({"user_id": text}) == expected
+    assert validator_for(schema).is_valid({"user_id": text}) == expected
