@@ -181,3 +181,39 @@ def test_a_string_is_a_uuid_exactly_when_it_is_the_canonical_form(text: str) -> 
     assert format_checker().conforms(text, "uuid") == expected
     assert quick_check({"user_id": text}) == expected
     assert validator_for(schema).is_valid({"user_id": text}) == expected
+
+
+def email_of(local_length: int, total_length: int) -> str:
+    """A well-formed address with a local part and a whole length of exactly these sizes."""
+    local = "a" * local_length
+    domain_length = total_length - local_length - 1
+    labels = ["b" * 63, "c" * 63]
+    last = domain_length - sum(len(label) + 1 for label in labels) - len(".com")
+    address = f"{local}@{'.'.join([*labels, 'd' * last])}.com"
+    assert len(address) == total_length and len(address.split("@")[0]) == local_length
+    return address
+
+
+@pytest.mark.parametrize(
+    ("address", "valid"),
+    [
+        (email_of(64, 200), True),  # RFC 5321: at most 64 characters before the "@"
+        (email_of(65, 200), False),
+        (email_of(60, 254), True),  # and at most 254 in all
+        (email_of(60, 255), False),
+        (email_of(64, 254), True),
+    ],
+    ids=["local-64", "local-65", "total-254", "total-255", "both-at-the-limit"],
+)
+def test_the_email_length_limits_hold_on_both_checking_paths(address: str, valid: bool) -> None:
+    schema = definition("fetch_user_by_email").input_schema
+    quick_check = quick_check_for(schema)
+    assert quick_check is not None
+    assert quick_check({"email": address}) is valid
+    assert validator_for(schema).is_valid({"email": address}) is valid
+    errors = argument_errors(schema, {"email": address})  # the explaining path, for the invalid ones
+    if valid:
+        assert errors == []
+    else:
+        assert len(errors) == 1
+        assert errors[0].startswith("email: ") and errors[0].endswith("not a valid email")
