@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -118,18 +119,49 @@ def quick_check_for(schema: dict[str, Any]) -> Check | None:
 
 def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:
     """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid."""
+    # NaN and Infinity parse (Python's json takes them) and pass JSON Schema as numbers, but are not
+    # JSON: no request carrying one can be encoded. They are invalid wherever they are, nested too.
+    not_finite = dict(_not_finite(arguments, ()))
     quick_check = quick_check_for(schema)
-    if quick_check is not None and quick_check(arguments):
+    if not not_finite and quick_check is not None and quick_check(arguments):
         return []
+    messages = [
+        f"{_prefix(path)}{_spelled(value)} is not a JSON number" for path, value in not_finite.items()
+    ]
     errors = sorted(
         validator_for(schema).iter_errors(arguments), key=lambda e: (list(map(str, e.path)), str(e.validator))
     )
-    messages: list[str] = []
     for error in errors:
+        if any(tuple(error.absolute_path)[: len(path)] == path for path in not_finite):
+            continue  # said above, once, rather than as "must be at most 100, got inf"
         for message in _describe(error, schema):
             if message not in messages:
                 messages.append(message)
     return messages
+
+
+def _not_finite(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    """(path, value) of every NaN or infinite float in `value`, however deeply nested."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _not_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _not_finite(item, (*path, index))
+
+
+def _spelled(value: float) -> str:
+    """How JSON text that Python accepts spells it (never repr's 'nan' or 'inf')."""
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _prefix(path: tuple[str | int, ...]) -> str:
+    return ".".join(map(str, path)) + ": " if path else ""
 
 
 def _field(error: ValidationError) -> str:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
+from typing import Any
+
+import anyio
+import httpx2
 import pytest
 from mcp import Client
 
 from sandbox import Sandbox
 from sandbox.demo import demo_user_id
+from server.app import create_server
+from server.audit import AuditTrail
+from server.settings import Settings
+from server.stdio import loop_stdio
+from tests.jsonrpc import HANDSHAKE, as_lines
 
 pytestmark = pytest.mark.anyio
 
@@ -34,3 +45,72 @@ async def test_a_confirmed_delete_with_a_lax_uuid_form_sends_nothing(
     assert result.is_error and result.content[0].text.startswith("Invalid arguments for delete_user")
     assert sandbox.requests_received == before
     assert sandbox.store.get_user(ADA) is not None
+
+
+def read_lines(fd: int, count: int) -> list[dict[str, Any]]:
+    data = b""
+    while data.count(b"\n") < count:
+        chunk = os.read(fd, 65536)
+        assert chunk, "the wire closed early"
+        data += chunk
+    return [json.loads(line) for line in data.splitlines()]
+
+
+async def serve_lines(server: Any, lines: str, replies: int) -> list[dict[str, Any]]:
+    """Write raw JSON-RPC lines to a stdio server over pipes; return its first `replies` answers."""
+    server_in, to_server = os.pipe()
+    from_server, server_out = os.pipe()
+    try:
+        os.write(to_server, lines.encode())
+        with anyio.fail_after(10):
+            async with (
+                loop_stdio(server_in, server_out) as (read_stream, write_stream),
+                anyio.create_task_group() as tg,
+            ):
+                tg.start_soon(server.run, read_stream, write_stream, server.create_initialization_options())
+                answers = await anyio.to_thread.run_sync(
+                    read_lines, from_server, replies, abandon_on_cancel=True
+                )
+                tg.cancel_scope.cancel()
+    finally:
+        for fd in (server_in, to_server, from_server, server_out):
+            os.close(fd)
+    return answers
+
+
+def tools_call(request_id: int, name: str, arguments_json: str) -> str:
+    """A tools/call line written by hand: its arguments are JSON text as a client sent it."""
+    params = {"name": name, "arguments": "ARGUMENTS"}
+    line = json.dumps({"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params})
+    return line.replace('"ARGUMENTS"', arguments_json) + "\n"
+
+
+async def test_nan_and_infinity_in_a_call_are_invalid_arguments_and_nothing_is_sent(
+    settings: Settings, audit: AuditTrail, sandbox_app: Any, sandbox: Sandbox
+) -> None:
+    server = create_server(settings, audit, transport=httpx2.ASGITransport(app=sandbox_app))
+    ada = json.dumps(ADA)
+    calls = [  # NaN and Infinity as Python's json (and the stdio transport's parser) accept them
+        tools_call(2, "update_user", '{"user_id": ' + ada + ', "metadata": {"score": NaN}}'),
+        tools_call(3, "query_users", '{"page_size": Infinity}'),
+        tools_call(
+            4, "update_user", '{"user_id": ' + ada + ', "first_name": "A", "metadata": {"x": [-Infinity]}}'
+        ),
+    ]
+    before = sandbox.requests_received
+    replies = await serve_lines(server, as_lines(HANDSHAKE) + "".join(calls), 4)
+
+    fields = {2: "metadata.score", 3: "page_size", 4: "metadata.x.0"}
+    for reply in replies[1:]:
+        assert "error" not in reply, reply  # a tool result, not a JSON-RPC error
+        result = reply["result"]
+        assert result["isError"] is True
+        text = result["content"][0]["text"]
+        assert text.startswith("Invalid arguments for ") and "nothing was sent" in text
+        assert text.split("nothing was sent: ")[1].startswith(fields[reply["id"]] + ": ")
+    assert sandbox.requests_received == before
+
+    audit.close()
+    records = [json.loads(line) for line in settings.audit_path.read_text().splitlines()]
+    assert [(record["kind"], record["outcome"]) for record in records] == [("outcome", "rejected")] * 3
+    assert all(record["details"]["reason"] == "invalid_arguments" for record in records)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -217,3 +220,41 @@ def test_the_email_length_limits_hold_on_both_checking_paths(address: str, valid
     else:
         assert len(errors) == 1
         assert errors[0].startswith("email: ") and errors[0].endswith("not a valid email")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "errors"),
+    [
+        ({"page_size": math.inf}, ["page_size: Infinity is not a JSON number"]),
+        ({"page_number": -math.inf}, ["page_number: -Infinity is not a JSON number"]),
+        (
+            {"page_size": math.nan, "page_number": -1},
+            ["page_size: NaN is not a JSON number", "page_number: must be at least 0, got -1"],
+        ),
+    ],
+)
+def test_nan_and_infinity_are_invalid_and_named_once(arguments: dict[str, Any], errors: list[str]) -> None:
+    assert argument_errors(definition("query_users").input_schema, arguments) == errors
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.recursive(
+        st.sampled_from([math.nan, math.inf, -math.inf]),
+        lambda inner: (
+            st.lists(inner, min_size=1, max_size=2)
+            | st.dictionaries(st.sampled_from("abc"), inner, min_size=1, max_size=2)
+        ),
+        max_leaves=4,
+    ),
+    st.dictionaries(st.sampled_from("xyz"), st.integers() | st.text(max_size=3), max_size=2),
+)
+def test_a_nan_or_infinity_nested_anywhere_in_free_form_metadata_is_invalid(
+    not_finite: Any, fine: dict[str, Any]
+) -> None:
+    schema = definition("update_user").input_schema
+    arguments = {"user_id": USER_ID, "metadata": {**fine, "deep": not_finite}}
+    assert validator_for(schema).is_valid(arguments)  # JSON Schema itself takes them as numbers
+    errors = argument_errors(schema, arguments)
+    assert errors and all(error.startswith("metadata.deep") for error in errors)
+    assert all(error.endswith("is not a JSON number") for error in errors)
