@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio
 import httpx2
@@ -114,3 +116,60 @@ async def test_nan_and_infinity_in_a_call_are_invalid_arguments_and_nothing_is_s
     records = [json.loads(line) for line in settings.audit_path.read_text().splitlines()]
     assert [(record["kind"], record["outcome"]) for record in records] == [("outcome", "rejected")] * 3
     assert all(record["details"]["reason"] == "invalid_arguments" for record in records)
+
+
+class RecordingApp:
+    """The sandbox app as it is, with a note of each request's query string and body bytes as received."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.received: list[tuple[str, str, bytes, bytes]] = []  # method, path, query, body
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def noting_receive() -> Any:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        await self.app(scope, noting_receive, send)
+        self.received.append((scope["method"], scope["path"], scope["query_string"], b"".join(chunks)))
+
+
+@pytest.fixture
+async def recorded_client(
+    settings: Settings, audit: AuditTrail, sandbox_app: Any
+) -> AsyncIterator[tuple[Client, RecordingApp]]:
+    recording = RecordingApp(sandbox_app)
+    server = create_server(settings, audit, transport=httpx2.ASGITransport(app=recording))
+    async with Client(server, mode="legacy") as client:
+        yield client, recording
+
+
+async def test_a_whole_number_float_for_an_integer_is_sent_in_the_body_as_an_integer(
+    recorded_client: tuple[Client, RecordingApp],
+) -> None:
+    client, recording = recorded_client
+    result = await client.call_tool("create_access_token", {"user_id": ADA, "duration_in_minutes": 60.0})
+    assert not result.is_error, result.content
+    [(method, _, _, body)] = recording.received
+    assert method == "POST"
+    sent = json.loads(body)["duration_in_minutes"]
+    assert sent == 60 and type(sent) is int
+
+
+async def test_a_whole_number_float_for_an_integer_is_sent_in_the_query_as_an_integer(
+    recorded_client: tuple[Client, RecordingApp],
+) -> None:
+    client, recording = recorded_client
+    result = await client.call_tool("query_users", {"page_size": 2.0, "page_number": 1.0})
+    assert not result.is_error, result.content
+    assert result.structured_content is not None and len(result.structured_content["users"]) == 2
+    [(_, _, query, _)] = recording.received
+    sent = dict(parse_qsl(query.decode()))
+    assert (sent["page_size"], sent["page_number"]) == ("2", "1")
