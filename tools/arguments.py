@@ -1,7 +1,9 @@
 """Arguments in the form PropelAuth takes them, driven by the tool's input schema (no tool names here).
 
-JSON Schema counts 2.0 as an integer and models often send one, but PropelAuth refuses it: a whole
-number sent for an integer field goes out as an integer. PropelAuth knows ids only in lower case.
+null for an optional argument means "not given": the advertised schema allows it (tools/derive.py),
+and it is dropped before anything else. JSON Schema counts 2.0 as an integer and models often send
+one, but PropelAuth refuses it: a whole number sent for an integer field goes out as an integer.
+PropelAuth knows ids only in lower case.
 """
 
 from __future__ import annotations
@@ -13,6 +15,19 @@ def schema_types(schema: dict[str, Any]) -> tuple[str, ...]:
     """The JSON types a schema names: "type" may be one name or a list of them."""
     kind = schema.get("type", ())
     return (kind,) if isinstance(kind, str) else tuple(kind)
+
+
+def without_unset(schema: dict[str, Any], arguments: Any) -> Any:
+    """`arguments` without the optional ones given as null; a required null or an unknown name stays."""
+    if not isinstance(arguments, dict) or None not in arguments.values():
+        return arguments
+    properties = schema.get("properties", {})
+    required = schema.get("required", ())
+    return {
+        name: value
+        for name, value in arguments.items()
+        if value is not None or name not in properties or name in required
+    }
 
 
 def as_sent(schema: dict[str, Any] | bool, value: Any) -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from tools.arguments import as_sent
+from tools.arguments import as_sent, without_unset
 from tools.backend import ApiRequest, ApiResponse, Backend, BackendError
 from tools.derive import catalog_entry, lists_updated_fields
 from tools.failures import http_failure, not_found_text, transport_failure, unexpected_answer
@@ -47,9 +47,10 @@ async def execute(
 
 
 def normalise(definition: ToolDefinition, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """The arguments as sent (tools/arguments.py: whole-number floats of integer fields as integers,
-    UUIDs lower-cased), then the catalog's defaults."""
-    args: dict[str, Any] = as_sent(definition.input_schema, dict(arguments))
+    """The arguments as sent (tools/arguments.py: optional ones given as null dropped, whole-number
+    floats of integer fields as integers, UUIDs lower-cased), then the catalog's defaults."""
+    schema = definition.input_schema
+    args: dict[str, Any] = as_sent(schema, without_unset(schema, dict(arguments)))
     for name, value in catalog_entry(definition.name).applied_defaults.items():
         args.setdefault(name, value)
     return args

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from tools.arguments import without_unset
 from tools.secrets import SECRET_ARGUMENTS
 from tools.shape import ARGUMENT_KEYWORDS, Check, compile_check
 
@@ -118,10 +119,16 @@ def quick_check_for(schema: dict[str, Any]) -> Check | None:
 
 
 def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:
-    """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid."""
+    """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid.
+
+    What is checked against the advertised schema is what will be used: the optional arguments given
+    as null (which it allows) are left out first, as the executor leaves them out. So {"user_id": ...,
+    "first_name": null} does not count as the two fields update_user's minProperties asks for.
+    """
+    arguments = without_unset(schema, arguments)
     # NaN and Infinity parse (Python's json takes them) and pass JSON Schema as numbers, but are not
     # JSON: no request carrying one can be encoded. They are invalid wherever they are, nested too.
-    not_finite = dict(_not_finite(arguments, ()))
+    not_finite = dict(_not_finite(arguments, ())) if _has_not_finite(arguments) else {}
     quick_check = quick_check_for(schema)
     if not not_finite and quick_check is not None and quick_check(arguments):
         return []
@@ -138,6 +145,23 @@ def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:
             if message not in messages:
                 messages.append(message)
     return messages
+
+
+def _has_not_finite(value: Any) -> bool:
+    """Whether `value` holds a NaN or an infinity anywhere; on every call, so kept lean (exact JSON
+    types: what a JSON parser gives)."""
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        for item in value.values():
+            if _has_not_finite(item):
+                return True
+    elif kind is list:
+        for item in value:
+            if _has_not_finite(item):
+                return True
+    return False
 
 
 def _not_finite(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
@@ -196,12 +220,14 @@ def _describe(error: ValidationError, root: dict[str, Any]) -> list[str]:
         return out
     if kind == "format":
         return [f"{prefix}{_shown(error)} is not a valid {error.validator_value}"]
+    # null, which an optional argument allows as "not given", is left out of what is asked for.
     if kind == "type":
         expected = error.validator_value
-        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
-        return [f"{prefix}expected {expected_text}, got {_json_type(error.instance)}"]
+        names = [name for name in expected if name != "null"] if isinstance(expected, list) else [expected]
+        return [f"{prefix}expected {' or '.join(names)}, got {_json_type(error.instance)}"]
     if kind == "enum":
-        return [f"{prefix}{_shown(error)} is not one of {', '.join(map(str, error.validator_value))}"]
+        allowed = [str(value) for value in error.validator_value if value is not None]
+        return [f"{prefix}{_shown(error)} is not one of {', '.join(allowed)}"]
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
         return [f"{prefix}must be {bound} {error.validator_value}, got {_shown(error)}"]

@@ -173,3 +173,43 @@ async def test_a_whole_number_float_for_an_integer_is_sent_in_the_query_as_an_in
     [(_, _, query, _)] = recording.received
     sent = dict(parse_qsl(query.decode()))
     assert (sent["page_size"], sent["page_number"]) == ("2", "1")
+
+
+def optional_as_null(tools: dict[str, Any], name: str, **given: Any) -> dict[str, Any]:
+    """Arguments as OpenAI's strict mode sends them: every field present, null where the model has none."""
+    schema = tools[name].input_schema
+    return {field: given.get(field) for field in schema["properties"]}
+
+
+async def test_a_strict_mode_call_with_every_optional_argument_null_is_served_as_if_they_were_not_given(
+    recorded_client: tuple[Client, RecordingApp],
+) -> None:
+    client, recording = recorded_client
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    result = await client.call_tool("query_users", optional_as_null(tools, "query_users"))
+    assert not result.is_error, result.content
+    result = await client.call_tool(
+        "create_access_token", optional_as_null(tools, "create_access_token", user_id=ADA)
+    )
+    assert not result.is_error, result.content
+    [(_, _, query, _), (_, _, _, body)] = recording.received
+    assert query == b""  # nothing given: PropelAuth's own defaults apply
+    assert json.loads(body) == {"user_id": ADA, "duration_in_minutes": 60}
+
+
+async def test_a_confirm_given_as_null_is_a_preview_and_changes_nothing(
+    client: Client, sandbox: Sandbox
+) -> None:
+    result = await client.call_tool("delete_user", {"user_id": ADA, "confirm": None})
+    assert result.is_error and result.content[0].text.startswith("Not done yet")
+    assert sandbox.store.get_user(ADA) is not None
+
+
+async def test_a_required_argument_given_as_null_is_invalid_and_nothing_is_sent(
+    client: Client, sandbox: Sandbox
+) -> None:
+    before = sandbox.requests_received
+    result = await client.call_tool("delete_user", {"user_id": None, "confirm": True})
+    assert result.is_error and result.content[0].text.startswith("Invalid arguments for delete_user")
+    assert "user_id: expected string, got null" in result.content[0].text
+    assert sandbox.requests_received == before

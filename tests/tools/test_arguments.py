@@ -56,3 +56,15 @@ def test_the_conversion_follows_the_schema_into_nested_values(value: Any, sent: 
     converted = as_sent(NESTED, value)
     assert converted == sent
     assert repr(converted) == repr(sent)  # 1 and 1.0 are equal in Python: compare the spelling too
+
+
+def test_optional_arguments_given_as_null_are_dropped_and_defaults_apply() -> None:
+    tool = definition("create_access_token")
+    args = normalise(tool, {"user_id": USER_ID.upper(), "duration_in_minutes": None, "active_org_id": None})
+    assert args == {"user_id": USER_ID, "duration_in_minutes": 60}
+
+
+def test_a_null_inside_a_free_form_field_is_sent_as_given() -> None:
+    tool = definition("update_user")
+    args = normalise(tool, {"user_id": USER_ID, "metadata": {"plan": None}, "first_name": None})
+    assert args == {"user_id": USER_ID, "metadata": {"plan": None}}

@@ -13,7 +13,7 @@ import tiktoken
 from tools import tool_definitions, tool_listing
 
 TOKEN_BUDGET = 2_400  # all 20 tools: name + description + input schema, cl100k_base
-BYTE_BUDGET = 20_000  # the whole tools/list payload, compact JSON
+BYTE_BUDGET = 20_464  # the whole tools/list payload, compact JSON (+464: optional arguments allow null)
 
 
 def compact(value: Any) -> str:

@@ -258,3 +258,34 @@ def test_a_nan_or_infinity_nested_anywhere_in_free_form_metadata_is_invalid(
     errors = argument_errors(schema, arguments)
     assert errors and all(error.startswith("metadata.deep") for error in errors)
     assert all(error.endswith("is not a JSON number") for error in errors)
+
+
+def test_null_for_an_optional_argument_means_not_given() -> None:
+    schema = definition("query_users").input_schema
+    strict_mode = {name: None for name in schema["properties"]}  # what OpenAI's strict mode sends
+    assert argument_errors(schema, strict_mode) == []
+    assert (
+        argument_errors(definition("delete_user").input_schema, {"user_id": USER_ID, "confirm": None}) == []
+    )
+
+
+def test_null_for_a_required_argument_is_invalid() -> None:
+    schema = definition("update_user_email").input_schema
+    errors = argument_errors(
+        schema, {"user_id": None, "new_email": "a@b.io", "require_email_confirmation": True}
+    )
+    assert errors == ["user_id: expected string, got null"]
+
+
+def test_null_for_an_unknown_argument_is_still_an_extra_field() -> None:
+    errors = argument_errors(
+        definition("fetch_user_by_id").input_schema, {"user_id": USER_ID, "userid": None}
+    )
+    assert errors == ["extra field 'userid' is not allowed (did you mean 'user_id'?)"]
+
+
+def test_fields_given_as_null_do_not_count_as_fields_to_update() -> None:
+    schema = definition("update_user").input_schema
+    errors = argument_errors(schema, {"user_id": USER_ID, "first_name": None, "metadata": None})
+    assert len(errors) == 1 and errors[0].startswith("give at least one of: ")
+    assert argument_errors(schema, {"user_id": USER_ID, "first_name": "Ada", "metadata": None}) == []
