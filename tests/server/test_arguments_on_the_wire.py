@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 import httpx2
 import pytest
+import structlog
 from mcp import Client
 
 from sandbox import Sandbox
@@ -24,6 +25,15 @@ from tests.jsonrpc import HANDSHAKE, as_lines
 pytestmark = pytest.mark.anyio
 
 ADA = demo_user_id("ada@example.com")
+
+
+@pytest.fixture(autouse=True)
+def logs_to_a_live_stream() -> Iterator[None]:
+    # A test file run earlier may leave structlog writing to a pytest capture it has closed (the
+    # suite's known order dependence, issue 9): start from structlog's defaults, and leave them.
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()
 
 
 @pytest.mark.parametrize(
