@@ -96,6 +96,24 @@ def _clean(spec: dict[str, Any], node: Any, keep: frozenset[str], *, shallow_map
     return out
 
 
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema`, or null: for an optional argument null means "not given" (tools/arguments.py drops it).
+
+    Clients that make every field required (the OpenAI Agents SDK in strict mode) send null for the
+    ones the model leaves out. Every keyword kept here other than "type" and "enum" applies to one JSON
+    type and so already lets null pass: no anyOf is needed.
+    """
+    out = dict(schema)
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+    kind = out.get("type")
+    if isinstance(kind, str) and kind != "null":
+        out["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        out["type"] = [*kind, "null"]
+    return out
+
+
 def _find_operations(spec: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, Any]]]:
     found: dict[str, tuple[str, str, dict[str, Any]]] = {}
     for path, item in spec["paths"].items():
@@ -175,6 +193,8 @@ def _derive_one(
             required.remove(name)
     if entry.requires_confirmation:
         properties[CONFIRM_ARGUMENT] = dict(_CONFIRM_SCHEMA)
+    for name in properties.keys() - set(required):
+        properties[name] = _nullable(properties[name])
 
     input_schema: dict[str, Any] = {"type": "object", "properties": properties}
     if required:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from tools.arguments import as_sent, without_unset
 from tools.backend import ApiRequest, ApiResponse, Backend, BackendError
 from tools.derive import catalog_entry, lists_updated_fields
 from tools.failures import http_failure, not_found_text, transport_failure, unexpected_answer
@@ -50,14 +51,10 @@ async def execute(
 
 
 def normalise(definition: ToolDefinition, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """Lower-case UUIDs (PropelAuth knows ids only in lower case) and apply the catalog's defaults."""
-    properties = definition.input_schema.get("properties", {})
-    args = {
-        name: value.lower()
-        if isinstance(value, str) and properties.get(name, {}).get("format") == "uuid"
-        else value
-        for name, value in arguments.items()
-    }
+    """The arguments as sent (tools/arguments.py: optional ones given as null dropped, whole-number
+    floats of integer fields as integers, UUIDs lower-cased), then the catalog's defaults."""
+    schema = definition.input_schema
+    args: dict[str, Any] = as_sent(schema, without_unset(schema, dict(arguments)))
     for name, value in catalog_entry(definition.name).applied_defaults.items():
         args.setdefault(name, value)
     return args

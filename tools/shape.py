@@ -111,10 +111,11 @@ def _value_checks(schema: dict[str, Any], formats: FormatCheck | None) -> list[C
     checks: list[Check] = []
     if "enum" in schema:
         allowed = schema["enum"]
-        if not all(isinstance(value, str) for value in allowed):
-            raise ValueError("only enums of strings are compiled")  # JSON equality of 1, 1.0 and true
+        if not all(isinstance(value, str) or value is None for value in allowed):
+            # JSON equality of 1, 1.0 and true differs from Python's; strings and null compare alike.
+            raise ValueError("only enums of strings and null are compiled")
         allowed_set = frozenset(allowed)
-        checks.append(lambda v: isinstance(v, str) and v in allowed_set)
+        checks.append(lambda v: (v is None or isinstance(v, str)) and v in allowed_set)
     if "format" in schema:
         if formats is None:
             raise ValueError("a format needs a format checker")

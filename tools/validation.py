@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
+from tools.arguments import without_unset
 from tools.secrets import SECRET_ARGUMENTS
 from tools.shape import ARGUMENT_KEYWORDS, Check, compile_check
 
@@ -28,6 +30,11 @@ if TYPE_CHECKING:  # jsonschema is imported on first use: its format checkers co
 # An absolute URI (RFC 3986 characters only, no spaces); http(s) ones must name a host. Our own check,
 # so that it does not depend on which optional format packages are installed.
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+# The canonical 8-4-4-4-12 form only, ASCII hex in any case (matched whole, so no trailing newline).
+# uuid.UUID, behind jsonschema's own check, also takes braces, "urn:uuid:", no dashes, "_" and Unicode
+# digits, none of which PropelAuth knows. Not advertised as a `pattern`: 15 uuid arguments x ~41
+# tokens would add ~615 tokens to what every model reads, for what `format: uuid` already says.
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # jsonschema's own "email" check only looks for an "@". PropelAuth refuses addresses without a
 # dotted domain, so check a practical shape: local@label(.label)+, no spaces, no empty labels.
 _EMAIL = re.compile(
@@ -40,9 +47,14 @@ _EMAIL = re.compile(
 def format_checker() -> FormatChecker:
     from jsonschema import Draft202012Validator, FormatChecker
 
-    # The 2020-12 checker set (uuid needs no extra package); uri and email are replaced below.
+    # The 2020-12 checker set; uuid, uri and email are replaced below. The compiled argument checks
+    # (tools/shape.py) call this same checker, so both paths give one answer.
     checker = FormatChecker(formats=())
     checker.checkers.update(Draft202012Validator.FORMAT_CHECKER.checkers)
+
+    @checker.checks("uuid")
+    def _is_uuid(instance: object) -> bool:
+        return not isinstance(instance, str) or UUID.fullmatch(instance) is not None
 
     @checker.checks("uri")
     def _is_uri(instance: object) -> bool:
@@ -107,19 +119,73 @@ def quick_check_for(schema: dict[str, Any]) -> Check | None:
 
 
 def argument_errors(schema: dict[str, Any], arguments: Any) -> list[str]:
-    """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid."""
+    """Per-field problems with `arguments`, e.g. "user_id: 'abc' is not a valid uuid"; [] when valid.
+
+    What is checked against the advertised schema is what will be used: the optional arguments given
+    as null (which it allows) are left out first, as the executor leaves them out. So {"user_id": ...,
+    "first_name": null} does not count as the two fields update_user's minProperties asks for.
+    """
+    arguments = without_unset(schema, arguments)
+    # NaN and Infinity parse (Python's json takes them) and pass JSON Schema as numbers, but are not
+    # JSON: no request carrying one can be encoded. They are invalid wherever they are, nested too.
+    not_finite = dict(_not_finite(arguments, ())) if _has_not_finite(arguments) else {}
     quick_check = quick_check_for(schema)
-    if quick_check is not None and quick_check(arguments):
+    if not not_finite and quick_check is not None and quick_check(arguments):
         return []
+    messages = [
+        f"{_prefix(path)}{_spelled(value)} is not a JSON number" for path, value in not_finite.items()
+    ]
     errors = sorted(
         validator_for(schema).iter_errors(arguments), key=lambda e: (list(map(str, e.path)), str(e.validator))
     )
-    messages: list[str] = []
     for error in errors:
+        if any(tuple(error.absolute_path)[: len(path)] == path for path in not_finite):
+            continue  # said above, once, rather than as "must be at most 100, got inf"
         for message in _describe(error, schema):
             if message not in messages:
                 messages.append(message)
     return messages
+
+
+def _has_not_finite(value: Any) -> bool:
+    """Whether `value` holds a NaN or an infinity anywhere; on every call, so kept lean (exact JSON
+    types: what a JSON parser gives)."""
+    kind = type(value)
+    if kind is float:
+        return not math.isfinite(value)
+    if kind is dict:
+        for item in value.values():
+            if _has_not_finite(item):
+                return True
+    elif kind is list:
+        for item in value:
+            if _has_not_finite(item):
+                return True
+    return False
+
+
+def _not_finite(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    """(path, value) of every NaN or infinite float in `value`, however deeply nested."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _not_finite(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _not_finite(item, (*path, index))
+
+
+def _spelled(value: float) -> str:
+    """How JSON text that Python accepts spells it (never repr's 'nan' or 'inf')."""
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _prefix(path: tuple[str | int, ...]) -> str:
+    return ".".join(map(str, path)) + ": " if path else ""
 
 
 def _field(error: ValidationError) -> str:
@@ -154,12 +220,14 @@ def _describe(error: ValidationError, root: dict[str, Any]) -> list[str]:
         return out
     if kind == "format":
         return [f"{prefix}{_shown(error)} is not a valid {error.validator_value}"]
+    # null, which an optional argument allows as "not given", is left out of what is asked for.
     if kind == "type":
         expected = error.validator_value
-        expected_text = " or ".join(expected) if isinstance(expected, list) else expected
-        return [f"{prefix}expected {expected_text}, got {_json_type(error.instance)}"]
+        names = [name for name in expected if name != "null"] if isinstance(expected, list) else [expected]
+        return [f"{prefix}expected {' or '.join(names)}, got {_json_type(error.instance)}"]
     if kind == "enum":
-        return [f"{prefix}{_shown(error)} is not one of {', '.join(map(str, error.validator_value))}"]
+        allowed = [str(value) for value in error.validator_value if value is not None]
+        return [f"{prefix}{_shown(error)} is not one of {', '.join(allowed)}"]
     if kind in ("minimum", "maximum"):
         bound = "at least" if kind == "minimum" else "at most"
         return [f"{prefix}must be {bound} {error.validator_value}, got {_shown(error)}"]

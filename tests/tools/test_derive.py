@@ -107,7 +107,7 @@ def test_the_access_token_duration_is_optional_with_the_default_the_executor_app
 
 def test_spec_prose_and_ui_only_formats_are_dropped_but_constraints_kept() -> None:
     schema = definition("query_users").input_schema["properties"]
-    assert schema["page_size"] == {"type": "integer", "default": 10, "minimum": 1, "maximum": 100}
+    assert schema["page_size"] == {"type": ["integer", "null"], "default": 10, "minimum": 1, "maximum": 100}
     password = definition("update_user_password").input_schema["properties"]["password"]
     assert password == {"type": "string", "minLength": 1}
 
@@ -139,3 +139,20 @@ def test_a_spec_operation_without_a_catalog_entry_is_a_startup_error() -> None:
     }
     with pytest.raises(ValueError, match="fetchUserMfa"):
         derive_definitions(spec)
+
+
+@pytest.mark.parametrize("tool", tool_definitions(), ids=lambda d: d.name)
+def test_optional_arguments_allow_null_and_required_ones_do_not(tool: Any) -> None:
+    schema = tool.input_schema
+    required = set(schema.get("required", ()))
+    for name, prop in schema["properties"].items():
+        types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+        assert ("null" in types) is (name not in required), name
+        if "enum" in prop:
+            assert (None in prop["enum"]) is (name not in required), name
+
+
+def test_an_optional_enum_lists_null_among_its_values() -> None:
+    order_by = definition("query_users").input_schema["properties"]["order_by"]
+    assert order_by["type"] == ["string", "null"] and order_by["enum"][-1] is None
+    assert definition("delete_user").input_schema["properties"]["confirm"]["type"] == ["boolean", "null"]

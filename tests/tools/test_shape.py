@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from tools import tool_definitions
+from tools.arguments import schema_types
 from tools.shape import shape_check
 from tools.validation import format_checker, quick_check_for
 
@@ -70,15 +71,26 @@ INVALID_FORMATS = {
 }
 
 
+def main_type(schema: dict[str, Any]) -> str | None:
+    """The type other than null (optional arguments are also nullable: ["integer", "null"])."""
+    return next((kind for kind in schema_types(schema) if kind != "null"), None)
+
+
 def valid_value(schema: dict[str, Any] | bool) -> st.SearchStrategy[Any]:
-    """Values the schema accepts, edges included (an integer's bounds, 1.0 for an integer)."""
+    """Values the schema accepts, edges included (an integer's bounds, 1.0 for an integer, null)."""
     if isinstance(schema, bool):
         return json_values
-    kind = schema.get("type")
+    if "null" in schema_types(schema):
+        return st.none() | valid_non_null_value(schema)
+    return valid_non_null_value(schema)
+
+
+def valid_non_null_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+    kind = main_type(schema)
     if "format" in schema:
         return VALID_FORMATS[schema["format"]]
     if "enum" in schema:
-        return st.sampled_from(schema["enum"])
+        return st.sampled_from([value for value in schema["enum"] if value is not None])
     if kind == "integer":
         low, high = schema.get("minimum", -5), schema.get("maximum", 200)
         return st.sampled_from([low, high, float(high)]) | st.integers(low, high)
@@ -108,7 +120,7 @@ def refused_value(schema: dict[str, Any] | bool) -> st.SearchStrategy[Any]:
     """Values just outside what the schema accepts, or of another type (some may still be accepted)."""
     if isinstance(schema, bool):
         return json_values
-    kind = schema.get("type")
+    kind = main_type(schema)
     if "format" in schema:
         return INVALID_FORMATS[schema["format"]] | json_values
     if "enum" in schema:
@@ -152,3 +164,15 @@ def test_the_compiled_argument_check_agrees_with_jsonschema_on_every_input_schem
 def test_an_argument_schema_with_a_keyword_it_cannot_compile_falls_back_to_jsonschema() -> None:
     schema = {"type": "object", "properties": {"n": {"enum": [1, True]}}}
     assert quick_check_for(schema) is None
+
+
+@pytest.mark.parametrize("value", ["EMAIL", None, "email", "", 0, False, 1.0, [], {}])
+def test_a_nullable_enum_and_type_list_compile_and_agree_with_jsonschema(value: Any) -> None:
+    schema = {
+        "type": "object",
+        "properties": {"order": {"type": ["string", "null"], "enum": ["EMAIL", None]}},
+    }
+    quick_check = quick_check_for(schema)
+    assert quick_check is not None
+    instance = {"order": value}
+    assert quick_check(instance) == Draft202012Validator(schema).is_valid(instance)

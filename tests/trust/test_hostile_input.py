@@ -136,9 +136,15 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
+def _types(prop: dict[str, Any]) -> list[str]:
+    """The JSON types a property allows; optional arguments are nullable too: ["string", "null"]."""
+    kind = prop.get("type", [])
+    return [kind] if isinstance(kind, str) else kind
+
+
 def valid_value(name: str, prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values the property's schema accepts (mostly: the oracle decides with the real validator)."""
-    kind, fmt = prop.get("type"), prop.get("format")
+    kind, fmt = next((t for t in _types(prop) if t != "null"), None), prop.get("format")
     if name == "confirm":
         return st.sampled_from(
             [False, False, False, True]
@@ -234,16 +240,17 @@ def examples(draw: st.DrawFn, definition: ToolDefinition) -> Example:
         args[name] = draw(nested_junk)
     elif mutation == "wrong_type":
         name = pick(lambda p: "type" in p)
-        expected = props[name]["type"]
+        expected = _types(props[name])
         args[name] = draw(
             nested_junk.filter(
                 lambda v: (
-                    _json_type(v) != expected and not (expected == "number" and _json_type(v) == "integer")
+                    _json_type(v) not in expected
+                    and not ("number" in expected and _json_type(v) == "integer")
                 )
             )
         )
     elif mutation == "not_an_object_value":
-        name = pick(lambda p: p.get("type") != "object")
+        name = pick(lambda p: "object" not in _types(p))
         args[name] = draw(st.dictionaries(st.text(max_size=5), nested_junk, max_size=2))
     elif mutation == "bad_format":
         name = pick(lambda p: p.get("format") in ("uuid", "email", "uri"))
