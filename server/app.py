@@ -15,8 +15,9 @@ import httpx2
 import mcp.types as types
 import structlog
 from mcp.server import Server
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
 
 from server import __version__
 from server.audit import AuditTrail, AuditUnavailable, clip_long_values
@@ -305,22 +306,62 @@ class ToolService:
     def _audit_unknown(
         self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None
     ) -> None:
-        record = {
-            "kind": "outcome",
-            "call_id": call_id,
-            "tool": clip_long_values(name),
-            "operation": None,
-            "arguments": None,
-            "target_user_id": None,
-            "confirmed": None,
-            "outcome": "rejected",
-            "http_status": None,
-            "duration_ms": 0.0,
-            "client": client,
-            "caller": caller,
-            "details": {"reason": "unknown_tool"},
-        }
-        self._write_outcome(record)
+        record = rejection_record("unknown_tool", tool=name, client=client, caller=caller)
+        self._write_outcome({**record, "call_id": call_id})
+
+    async def audit_invalid_call_params(
+        self, ctx: ServerRequestContext[Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Server middleware: a tools/call whose params the SDK refuses (INVALID_PARAMS) is recorded too."""
+        try:
+            return await call_next(ctx)
+        except ValidationError:
+            if ctx.method == "tools/call":
+                name = ctx.params.get("name") if isinstance(ctx.params, Mapping) else None
+                record = rejection_record(
+                    "invalid_params",
+                    tool=name if isinstance(name, str) else None,
+                    client=_client_of(ctx),
+                    caller=caller_of(ctx),
+                    details={"jsonrpc_code": types.INVALID_PARAMS},
+                )
+                self._write_outcome(record)
+            raise
+
+
+def rejection_record(
+    reason: str,
+    *,
+    tool: str | None = None,
+    client: dict[str, str] | None = None,
+    caller: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The outcome record of a message refused before any tool ran (unknown tool, malformed message)."""
+    return {
+        "kind": "outcome",
+        "call_id": uuid.uuid4().hex,
+        "tool": clip_long_values(tool),
+        "operation": None,
+        "arguments": None,
+        "target_user_id": None,
+        "confirmed": None,
+        "outcome": "rejected",
+        "http_status": None,
+        "duration_ms": 0.0,
+        "client": client,
+        "caller": caller,
+        "details": {"reason": reason, **(details or {})},
+    }
+
+
+def audit_rejection(audit: AuditTrail, reason: str, details: dict[str, Any]) -> None:
+    """Record a message the transport refused; a failed write is logged, as for any outcome."""
+    record = rejection_record(reason, tool=details.pop("tool", None), details=details)
+    try:
+        audit.write(record)
+    except AuditUnavailable as exc:
+        _log.error("audit_write_failed", reason=str(exc), call_id=record["call_id"])
 
 
 def _elapsed_ms(started: float) -> float:
@@ -399,7 +440,7 @@ def create_server(
             caller=caller_of(ctx),
         )
 
-    return Server(
+    server = Server(
         "propelauth-mcp",
         version=__version__,
         title="PropelAuth user administration",
@@ -408,3 +449,5 @@ def create_server(
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
     )
+    server.middleware.append(service.audit_invalid_call_params)
+    return server
