@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
 import mcp.types as types
 import structlog
 from mcp.server import Server
-from mcp.server.context import ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
 
 from server import __version__
 from server.audit import AuditTrail, AuditUnavailable, clip_long_values
@@ -22,7 +25,8 @@ from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
 from tools import ExposurePolicy, execute, redact_arguments, tool_definitions, tool_listing
-from tools.backend import ApiRequest, ApiResponse, Backend, BackendRefused
+from tools.backend import ApiRequest, ApiResponse, Backend, BackendError, BackendRefused
+from tools.failures import check_hint
 from tools.model import ToolDefinition, ToolOutcome
 
 CALLER_SCOPE_KEY = "propelauth_mcp.caller"  # set on the ASGI scope by the HTTP transport's auth
@@ -104,7 +108,11 @@ def caller_of(ctx: ServerRequestContext[Any]) -> str | None:
 
 
 class AuditedBackend:
-    """Wraps the backend for one call: a state-changing request is audited (intent) and rate-capped first."""
+    """Wraps the backend for one call: a state-changing request is audited (intent) and rate-capped first.
+
+    It also keeps what the call's outcome record must say when the call ends abnormally (cancelled,
+    or an exception of ours): whether a request may have reached PropelAuth.
+    """
 
     def __init__(
         self, inner: Backend, call: CallContext, audit: AuditTrail, limit: SlidingWindowLimit
@@ -114,25 +122,51 @@ class AuditedBackend:
         self._audit = audit
         self._limit = limit
         self.intent_written = False
+        self.change_may_have_reached = False  # a state-changing request was sent or is in flight
+        self.read_may_have_reached = False  # a read (the call's own, or a preview's) was sent or is in flight
+
+    @property
+    def may_have_reached(self) -> bool:
+        """Whether the request of the call's own operation (a write or a read) may have reached PropelAuth."""
+        if self._call.definition.operation.changes_state:
+            return self.change_may_have_reached
+        return self.read_may_have_reached
 
     async def send(self, request: ApiRequest) -> ApiResponse:
+        took_slot = False
         if request.changes_state:
             # The audit is checked first, so that a call refused for it spends no destructive slot.
             if not self._audit.writable:
                 raise _audit_refusal(self._audit.unavailable_reason)
             if self._call.definition.destructive:
                 self._take_destructive_slot()
+                took_slot = True
             try:
                 self._audit.write(
                     _record(self._call, kind="intent", outcome=None, status=None, duration_ms=None),
                     durable=True,
                 )
             except AuditUnavailable as exc:
-                if self._call.definition.destructive:
+                if took_slot:
                     self._limit.release()
                 raise _audit_refusal(str(exc)) from exc
             self.intent_written = True
-        return await self._inner.send(request)
+        reached_before = self.change_may_have_reached if request.changes_state else self.read_may_have_reached
+        self._mark_reached(request, True)
+        try:
+            return await self._inner.send(request)
+        except BackendError as exc:
+            if not exc.may_have_reached:  # refused or not connected: nothing left this server
+                self._mark_reached(request, reached_before)
+                if took_slot:  # a confirmed call that changed nothing does not count against the limit
+                    self._limit.release()
+            raise
+
+    def _mark_reached(self, request: ApiRequest, reached: bool) -> None:
+        if request.changes_state:
+            self.change_may_have_reached = reached
+        else:
+            self.read_may_have_reached = reached
 
     def _take_destructive_slot(self) -> None:
         wait = self._limit.try_acquire()
@@ -226,8 +260,18 @@ class ToolService:
                 )
             call = CallContext(call_id, definition, arguments, client, caller)
             audited = AuditedBackend(backend, call, self.audit, self.limit)
-            outcome = await execute(definition, arguments, audited)
-            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            try:
+                outcome = await execute(definition, arguments, audited)
+            except anyio.get_cancelled_exc_class():
+                # The client cancelled (or the server is stopping): no answer goes out, but the audit
+                # still tells how the call ended. A synchronous write: nothing here awaits.
+                self._write_cancelled(call, audited, started)
+                raise
+            except Exception as exc:  # anything of ours that broke: a tool error, never a protocol error
+                outcome = internal_error(
+                    definition, arguments, exc, may_have_reached=audited.may_have_reached
+                )
+            duration_ms = _elapsed_ms(started)
             record = _record(
                 call,
                 kind="outcome",
@@ -241,6 +285,18 @@ class ToolService:
             self._write_outcome(record, durable=audited.intent_written)
             return to_call_result(outcome)
 
+    def _write_cancelled(self, call: CallContext, audited: AuditedBackend, started: float) -> None:
+        details = {"reason": "cancelled", "may_have_reached": audited.may_have_reached}
+        record = _record(
+            call,
+            kind="outcome",
+            outcome="cancelled",
+            status=None,
+            duration_ms=_elapsed_ms(started),
+            details=details,
+        )
+        self._write_outcome(record, durable=audited.intent_written)
+
     def _write_outcome(self, record: dict[str, Any], *, durable: bool = False) -> None:
         # The call already happened: a failed outcome write is reported, not turned into a failed call.
         try:
@@ -251,22 +307,89 @@ class ToolService:
     def _audit_unknown(
         self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None
     ) -> None:
-        record = {
-            "kind": "outcome",
-            "call_id": call_id,
-            "tool": clip_long_values(name),
-            "operation": None,
-            "arguments": None,
-            "target_user_id": None,
-            "confirmed": None,
-            "outcome": "rejected",
-            "http_status": None,
-            "duration_ms": 0.0,
-            "client": client,
-            "caller": caller,
-            "details": {"reason": "unknown_tool"},
-        }
-        self._write_outcome(record)
+        record = rejection_record("unknown_tool", tool=name, client=client, caller=caller)
+        self._write_outcome({**record, "call_id": call_id})
+
+    async def audit_invalid_call_params(
+        self, ctx: ServerRequestContext[Any], call_next: CallNext
+    ) -> HandlerResult:
+        """Server middleware: a tools/call whose params the SDK refuses (INVALID_PARAMS) is recorded too."""
+        try:
+            return await call_next(ctx)
+        except ValidationError:
+            if ctx.method == "tools/call":
+                name = ctx.params.get("name") if isinstance(ctx.params, Mapping) else None
+                record = rejection_record(
+                    "invalid_params",
+                    tool=name if isinstance(name, str) else None,
+                    client=_client_of(ctx),
+                    caller=caller_of(ctx),
+                    details={"jsonrpc_code": types.INVALID_PARAMS},
+                )
+                self._write_outcome(record)
+            raise
+
+
+def rejection_record(
+    reason: str,
+    *,
+    tool: str | None = None,
+    client: dict[str, str] | None = None,
+    caller: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The outcome record of a message refused before any tool ran (unknown tool, malformed message)."""
+    return {
+        "kind": "outcome",
+        "call_id": uuid.uuid4().hex,
+        "tool": clip_long_values(tool),
+        "operation": None,
+        "arguments": None,
+        "target_user_id": None,
+        "confirmed": None,
+        "outcome": "rejected",
+        "http_status": None,
+        "duration_ms": 0.0,
+        "client": client,
+        "caller": caller,
+        "details": {"reason": reason, **(details or {})},
+    }
+
+
+def audit_rejection(audit: AuditTrail, reason: str, details: dict[str, Any]) -> None:
+    """Record a message the transport refused; a failed write is logged, as for any outcome."""
+    record = rejection_record(reason, tool=details.pop("tool", None), details=details)
+    try:
+        audit.write(record)
+    except AuditUnavailable as exc:
+        _log.error("audit_write_failed", reason=str(exc), call_id=record["call_id"])
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def internal_error(
+    definition: ToolDefinition, arguments: Mapping[str, Any], exc: Exception, *, may_have_reached: bool
+) -> ToolOutcome:
+    """An exception on the call path, said in one line: its type only (its text may hold values)."""
+    error_type = type(exc).__name__
+    _log.error("tool_internal_error", error_type=error_type, where=_where(exc))
+    text = f"{definition.name} failed inside this server ({error_type})."
+    if definition.operation.changes_state and may_have_reached:
+        text += f" The request may have reached PropelAuth; {check_hint(definition, arguments)}."
+    elif definition.operation.changes_state:
+        text += " Nothing was sent to PropelAuth. Try again; if it repeats, report it to the operator."
+    else:
+        text += " Nothing was changed. Try again; if it repeats, report it to the operator."
+    details = {"reason": "internal_error", "error_type": error_type, "may_have_reached": may_have_reached}
+    return ToolOutcome("error", text, details=details)
+
+
+def _where(exc: BaseException) -> str | None:
+    """file:line of the innermost frame: enough to find the bug, without the exception's text."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
 
 
 def http_client(settings: Settings, transport: httpx2.AsyncBaseTransport | None) -> httpx2.AsyncClient:
@@ -318,7 +441,7 @@ def create_server(
             caller=caller_of(ctx),
         )
 
-    return Server(
+    server = Server(
         "propelauth-mcp",
         version=__version__,
         title="PropelAuth user administration",
@@ -327,3 +450,5 @@ def create_server(
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
     )
+    server.middleware.append(service.audit_invalid_call_params)
+    return server

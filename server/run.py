@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import gc
+import os
 import secrets
+import sys
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -64,7 +67,26 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+def ensure_standard_fds() -> None:
+    """Give a closed fd 0, 1 or 2 the null device, before anything else can be opened onto it.
+
+    Started with fd 2 closed, the first file opened (the audit log) would become "stderr", and
+    Python's print(file=sys.stderr), with sys.stderr None, writes to stdout: the wire.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 - lives as long as the process
+
+
 def serve(settings: Settings) -> int:
+    ensure_standard_fds()
     settings, audit, transport = build(settings)
     try:
         server = create_server(settings, audit, transport=transport)
@@ -77,7 +99,10 @@ def serve(settings: Settings) -> int:
             from server.preflight import serve_with_startup_check
             from server.stdio import serve_stdio
 
-            anyio.run(serve_with_startup_check, serve_stdio, server, settings, transport)
+            serve = partial(serve_stdio, audit=audit)
+            anyio.run(serve_with_startup_check, serve, server, settings, transport)
+    except KeyboardInterrupt:  # Ctrl-C before serving began or after it ended: no traceback
+        return 130
     finally:
         audit.close()
     return 0

@@ -1,12 +1,13 @@
 """The stdio transport: stdout carries protocol messages only; everything else goes to stderr.
 
 The SDK's stdio transport reads and writes through worker threads: three thread hand-offs per call,
-about 0.6 ms of each round trip on a small machine. Where stdin and stdout are pipes (how MCP
-clients start a server), this transport reads and writes them with the event loop's own pipe support
-instead, through the JSON-line streams of server/json_lines.py. It keeps the SDK's guard: while
-serving, fd 1 points at stderr and fd 0 at the null device, so a stray print or a child process cannot
-write to the wire or steal its input. Anything else (stdin redirected from a file, Windows) is served
-by the SDK's transport.
+about 0.6 ms of each round trip on a small machine. This transport reads and writes pipes (how MCP
+clients start a server) with the event loop's own pipe support instead, through the JSON-line streams
+of server/json_lines.py. A terminal or a file, which the loop must not make non-blocking (a terminal
+shares that flag with the shell), is read by a daemon thread and written directly: a thread blocked
+on a terminal never holds up the exit. It keeps the SDK's guard: the wire is served from private
+descriptors above 2, and while serving fd 1 points at stderr and fd 0 at the null device, so a stray
+print or a child process cannot write to the wire or steal its input; a second claim is refused.
 """
 
 from __future__ import annotations
@@ -16,16 +17,23 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import anyio
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 
+from server.app import audit_rejection
+from server.audit import AuditTrail
 from server.console import say
-from server.json_lines import JsonLineReader, JsonLineWriter, UnansweredRequests
+from server.json_lines import CHUNK_BYTES, JsonLineReader, JsonLineWriter, OnRefused, UnansweredRequests
+
+if sys.platform != "win32":
+    import fcntl
 
 TTY_NOTICE = """\
 propelauth-mcp is an MCP server speaking JSON-RPC on stdin/stdout; it is waiting for an MCP client.
@@ -33,33 +41,40 @@ Connect one instead of typing here, e.g. in Claude Desktop's claude_desktop_conf
   {"mcpServers": {"propelauth": {"command": "propelauth-mcp", "args": ["--sandbox"]}}}
 See mcp.json and the README for Cursor, VS Code and agent frameworks. Press Ctrl-C to stop."""
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a line longer than this is refused, not buffered without end
+# As over HTTP (the SDK's default request body limit): a longer line is refused, read in chunks and
+# discarded, never held whole (one 62 MB call took 2.35 GB of memory before this limit).
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # When the client closes stdin with calls still running, they may finish and be answered (and audited)
 # for this long: a state-changing call is not cut off between its request to PropelAuth and its record.
 EOF_GRACE_S = 30.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def serve_stdio(server: Server[Any]) -> None:
-    if sys.stdin.isatty():
-        print(TTY_NOTICE, file=sys.stderr, flush=True)
-    transport = loop_stdio(sigterm_ends_input=True) if loop_pipes_usable(0, 1) else stdio_server()
+async def serve_stdio(server: Server[Any], audit: AuditTrail | None = None) -> None:
+    in_a_terminal = sys.stdin is not None and sys.stdin.isatty()
+    if sys.platform == "win32":  # pragma: no cover - no fcntl, no loop pipes: the SDK's transport
+        transport = stdio_server()
+    else:
+        on_refused = partial(audit_rejection, audit) if audit is not None else None
+        transport = loop_stdio(stop_on_signals=True, on_refused=on_refused)
     async with transport as (read_stream, write_stream):
+        if in_a_terminal:  # said once Ctrl-C is ours to handle
+            print(TTY_NOTICE, file=sys.stderr, flush=True)
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
 def loop_pipes_usable(stdin_fd: int, stdout_fd: int) -> bool:
-    """Both descriptors are pipes or sockets, which the event loop reads and writes directly.
+    """Both descriptors are pipes or sockets, which the event loop reads and writes directly."""
+    return _is_pipe(stdin_fd) and _is_pipe(stdout_fd)
 
-    Not terminals: the loop makes its descriptors non-blocking, and a terminal shares that flag
-    with the shell that started us.
-    """
-    if sys.platform == "win32":  # pragma: no cover - the Windows event loop pipes differently
-        return False
+
+def _is_pipe(fd: int) -> bool:
+    """A pipe or a socket: not a terminal (its non-blocking flag is the shell's too), nor a file."""
     try:
-        modes = [os.fstat(fd).st_mode for fd in (stdin_fd, stdout_fd)]
+        mode = os.fstat(fd).st_mode
     except OSError:
         return False
-    return all(stat.S_ISFIFO(m) or stat.S_ISSOCK(m) for m in modes)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 @asynccontextmanager
@@ -69,64 +84,189 @@ async def loop_stdio(
     *,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
     eof_grace_s: float = EOF_GRACE_S,
-    sigterm_ends_input: bool = False,
+    stop_on_signals: bool = False,
+    on_refused: OnRefused | None = None,
 ) -> AsyncIterator[tuple[JsonLineReader, JsonLineWriter]]:
     """Serve JSON-RPC lines on private duplicates of stdin/stdout, diverting the originals meanwhile.
 
-    With `sigterm_ends_input`, a SIGTERM (`docker stop`, a client giving up on us) is taken like the
-    end of stdin: no new requests, the calls in flight finish and are answered. A second one kills.
+    With `stop_on_signals`, a SIGINT (Ctrl-C) or SIGTERM (`docker stop`, a client giving up on us) is
+    taken like the end of stdin: no new requests, the calls in flight finish and are answered. A
+    second one stops at once: the calls still running are cancelled (and audited as such).
     A client that stops reading our answers (closes its end of stdout) ends the input the same way.
     """
     wire_in, wire_out = _take_wire(stdin_fd, stdout_fd)
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=max_message_bytes)
-    read_transport, _ = await loop.connect_read_pipe(
-        lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
-    )
-    write_transport, write_protocol = await loop.connect_write_pipe(
-        asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
-    )
-    writer = asyncio.StreamWriter(write_transport, write_protocol, None, loop)
+    reader = asyncio.StreamReader(limit=CHUNK_BYTES)
+    close_input = await _connect_input(loop, reader, wire_in)
+    writer, close_output = await _connect_output(loop, wire_out)
     unanswered = UnansweredRequests()
 
     def end_input() -> None:
         """Read no more requests (what is still in the pipe stays there); calls in flight finish."""
-        read_transport.pause_reading()
+        close_input(False)
         reader.feed_eof()
 
     def client_stopped_reading() -> None:
         say("the client stopped reading answers; finishing the calls in flight, then stopping")
         end_input()
 
-    async def end_input_on_sigterm() -> None:
-        with anyio.open_signal_receiver(signal.SIGTERM) as signals:
-            async for _ in signals:
-                end_input()
-                return
-
     try:
         async with anyio.create_task_group() as tasks:
-            if sigterm_ends_input:
-                tasks.start_soon(end_input_on_sigterm)
-            yield (
-                JsonLineReader(reader, unanswered, eof_grace_s),
-                JsonLineWriter(writer, unanswered, on_broken=client_stopped_reading),
+            if stop_on_signals:
+                await tasks.start(_stop_on_signals, end_input, tasks.cancel_scope.cancel)
+            json_writer = JsonLineWriter(writer, unanswered, on_broken=client_stopped_reading)
+            json_reader = JsonLineReader(
+                reader,
+                unanswered,
+                eof_grace_s,
+                max_message_bytes=max_message_bytes,
+                reply=json_writer.send,
+                on_refused=on_refused,
             )
+            yield json_reader, json_writer
             tasks.cancel_scope.cancel()
     finally:
-        read_transport.close()
-        write_transport.close()
+        close_input(True)
+        close_output()
         _give_back_wire(stdin_fd, stdout_fd)
 
 
-_diverted: dict[int, int] = {}  # standard fd -> the private duplicate that holds the wire
+async def _stop_on_signals(
+    end_input: Callable[[], None],
+    stop_now: Callable[[], None],
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
+    with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+        task_status.started()
+        async for _ in signals:
+            say("stopping: the calls in flight finish first; press Ctrl-C again to stop at once")
+            end_input()
+            break
+        async for _ in signals:
+            say("stopping now")
+            stop_now()
+            return
+
+
+async def _connect_input(
+    loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, wire_in: int
+) -> Callable[[bool], None]:
+    """Feed `reader` from the wire; returns close(final) to stop reading (and, when final, release)."""
+    if _is_pipe(wire_in):
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
+        )
+
+        def close_pipe(final: bool) -> None:
+            if final:
+                transport.close()
+            else:
+                transport.pause_reading()
+
+        return close_pipe
+    feed = _ThreadFeed(loop, reader, wire_in)
+    reader.set_transport(feed)  # type: ignore[arg-type]  # the reader only pauses and resumes it
+    threading.Thread(target=feed.run, name="propelauth-mcp-stdin", daemon=True).start()
+    return lambda final: feed.close()
+
+
+class _ThreadFeed:
+    """Reads a terminal or a file in a daemon thread, into the loop's StreamReader, with its back-pressure.
+
+    Its descriptor is never closed: the thread may still be blocked reading it (a terminal waits for
+    Enter), and a closed descriptor could be reused under it.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, fd: int) -> None:
+        self._loop = loop
+        self._reader = reader
+        self._fd = fd
+        self._may_read = threading.Event()
+        self._may_read.set()
+        self._closed = False
+
+    def pause_reading(self) -> None:
+        self._may_read.clear()
+
+    def resume_reading(self) -> None:
+        self._may_read.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._may_read.set()
+
+    def run(self) -> None:
+        while True:
+            self._may_read.wait()
+            if self._closed:
+                return
+            try:
+                chunk = os.read(self._fd, CHUNK_BYTES)
+            except OSError:
+                chunk = b""
+            try:
+                self._loop.call_soon_threadsafe(self._deliver, chunk)
+            except RuntimeError:  # the loop is closed: the server is done
+                return
+            if not chunk:
+                return
+
+    def _deliver(self, chunk: bytes) -> None:
+        if self._closed:
+            return
+        if chunk:
+            self._reader.feed_data(chunk)
+        else:
+            self._reader.feed_eof()
+
+
+class _BlockingWriter:
+    """Answers to a terminal or a file: written at once (they do not fill up like a pipe)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+    async def drain(self) -> None:
+        return None
+
+
+async def _connect_output(
+    loop: asyncio.AbstractEventLoop, wire_out: int
+) -> tuple[asyncio.StreamWriter | _BlockingWriter, Callable[[], None]]:
+    if not _is_pipe(wire_out):
+        return _BlockingWriter(wire_out), lambda: os.close(wire_out)
+    transport, protocol = await loop.connect_write_pipe(
+        asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)
+    )
+    return asyncio.StreamWriter(transport, protocol, None, loop), transport.close
+
+
+_claims_lock = threading.Lock()
+_diverted: dict[int, int] = {}  # standard fd -> the private duplicate kept to restore it
+
+
+def _dup_above_std(fd: int) -> int:
+    """A duplicate that cannot land on 0, 1 or 2 (were fd 2 closed, a plain dup of stdout would)."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
 
 
 def _take_wire(stdin_fd: int, stdout_fd: int) -> tuple[int, int]:
-    """Duplicate the wire onto private descriptors; point stdout at stderr and stdin at the null device."""
-    wire_in, wire_out = os.dup(stdin_fd), os.dup(stdout_fd)
-    keep_in, keep_out = os.dup(stdin_fd), os.dup(stdout_fd)  # restored on exit
-    _diverted.update({stdin_fd: keep_in, stdout_fd: keep_out})
+    """Duplicate the wire onto private descriptors; point stdout at stderr and stdin at the null device.
+
+    Raises RuntimeError when another transport in this process already serves these descriptors.
+    """
+    with _claims_lock:
+        taken = sorted({stdin_fd, stdout_fd} & _diverted.keys())
+        if taken:
+            raise RuntimeError(f"another stdio transport in this process already serves fd {taken[0]}")
+        wire_in, wire_out = _dup_above_std(stdin_fd), _dup_above_std(stdout_fd)
+        _diverted.update({stdin_fd: _dup_above_std(stdin_fd), stdout_fd: _dup_above_std(stdout_fd)})
     sys.stdout.flush()
     null = os.open(os.devnull, os.O_RDONLY)
     try:
@@ -143,8 +283,9 @@ def _take_wire(stdin_fd: int, stdout_fd: int) -> tuple[int, int]:
 
 
 def _give_back_wire(stdin_fd: int, stdout_fd: int) -> None:
-    for fd in (stdin_fd, stdout_fd):
-        kept = _diverted.pop(fd, None)
-        if kept is not None:
-            os.dup2(kept, fd)
-            os.close(kept)
+    with _claims_lock:
+        for fd in (stdin_fd, stdout_fd):
+            kept = _diverted.pop(fd, None)
+            if kept is not None:
+                os.dup2(kept, fd)
+                os.close(kept)

@@ -21,6 +21,7 @@ from mcp.server import Server
 
 from server.stdio import loop_pipes_usable, loop_stdio
 from tests.jsonrpc import HANDSHAKE, as_lines
+from tests.processes import read_until
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
 
@@ -77,6 +78,7 @@ def serve_in_a_process(
     script.write_text(
         textwrap.dedent(
             f"""
+            import math
             import anyio
             from server.stdio import serve_stdio
             from tests.server.test_stdio_transport import noisy_server, slow_server
@@ -143,18 +145,45 @@ async def test_stray_output_goes_to_stderr_and_the_wire_is_given_back(wire: dict
 @pytest.mark.anyio
 async def test_a_line_over_the_size_limit_is_refused_and_the_next_one_served(wire: dict[str, int]) -> None:
     server = noisy_server()
-    oversized = json.dumps({"jsonrpc": "2.0", "id": 9, "method": "ping", "params": {"pad": "x" * 5000}})
+    oversized = json.dumps({"jsonrpc": "2.0", "id": 9, "method": "ping", "params": {"pad": "x" * 300_000}})
     lines = [json.dumps(HANDSHAKE[0]), json.dumps(HANDSHAKE[1]), oversized, json.dumps(call(2, "noisy"))]
-    os.write(wire["to_server"], ("\n".join(lines) + "\n").encode())
+    refused: list[tuple[str, dict[str, Any]]] = []
+    os.write(wire["to_server"], ("\n".join(lines[:2]) + "\n").encode())
     with anyio.fail_after(10):
         async with (
-            loop_stdio(wire["server_in"], wire["server_out"], max_message_bytes=1024) as streams,
+            loop_stdio(
+                wire["server_in"],
+                wire["server_out"],
+                max_message_bytes=1024,
+                on_refused=lambda reason, details: refused.append((reason, details)),
+            ) as streams,
             anyio.create_task_group() as tg,
         ):
             tg.start_soon(server.run, *streams, server.create_initialization_options())
-            replies = await anyio.to_thread.run_sync(read_replies, wire["from_server"], 2)
+            writing = "\n".join(lines[2:]) + "\n"  # more than a pipe holds: written as the server reads
+            tg.start_soon(anyio.to_thread.run_sync, os.write, wire["to_server"], writing.encode())
+            replies = await anyio.to_thread.run_sync(read_replies, wire["from_server"], 3)
             tg.cancel_scope.cancel()
-    assert [reply.get("id") for reply in replies] == [1, 2]
+    # The rest of the long line is discarded, not read as more (malformed) messages.
+    assert [reply.get("id") for reply in replies] == [1, 9, 2]
+    assert replies[1]["error"]["code"] == types.INVALID_REQUEST
+    assert refused == [
+        (
+            "message_too_large",
+            {"jsonrpc_code": types.INVALID_REQUEST, "bytes": len(oversized), "request_id": 9},
+        )
+    ]
+
+
+@pytest.mark.anyio
+async def test_the_wire_cannot_be_claimed_twice(wire: dict[str, int]) -> None:
+    with anyio.fail_after(10):
+        async with loop_stdio(wire["server_in"], wire["server_out"]):
+            with pytest.raises(RuntimeError, match="already serves"):
+                async with loop_stdio(wire["server_in"], wire["server_out"]):
+                    pass
+        async with loop_stdio(wire["server_in"], wire["server_out"]):  # given back: free again
+            pass
 
 
 @pytest.mark.anyio
@@ -237,17 +266,37 @@ def test_a_real_server_process_keeps_stray_output_off_the_wire(tmp_path: Path) -
     assert b"stray print from a library" in stderr and b"stray write to fd 1" in stderr
 
 
-def test_sigterm_lets_the_call_in_flight_finish_and_answer_before_the_server_exits(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_stop_signal_lets_the_call_in_flight_finish_and_answer_before_the_server_exits(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     proc = serve_in_a_process(tmp_path, "slow_server(1.0)", [*HANDSHAKE, call(2, "slow")])
     assert proc.stdin and proc.stdout and proc.stderr
     assert json.loads(proc.stdout.readline())["id"] == 1
-    assert any(b"slow call started" in line for line in proc.stderr)  # stops there: the call is in flight
-    proc.send_signal(signal.SIGTERM)
+    read_until(proc.stderr, b"slow call started")  # the call is in flight
+    proc.send_signal(stop)
     reply = json.loads(proc.stdout.readline())
     assert proc.wait(timeout=10) == 0
+    stderr = proc.stderr.read()
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         stream.close()
     assert reply["id"] == 2 and reply["result"]["content"][0]["text"] == "finished"
+    assert b"Traceback" not in stderr
+
+
+def test_a_second_ctrl_c_stops_at_once_without_a_traceback(tmp_path: Path) -> None:
+    proc = serve_in_a_process(tmp_path, "slow_server(math.inf)", [*HANDSHAKE, call(2, "slow")])
+    assert proc.stdin and proc.stdout and proc.stderr
+    assert json.loads(proc.stdout.readline())["id"] == 1
+    read_until(proc.stderr, b"slow call started")
+    proc.send_signal(signal.SIGINT)
+    read_until(proc.stderr, b"Ctrl-C again")
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0  # far below the 30 s the first one would wait for the call
+    stderr = proc.stderr.read()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        stream.close()
+    assert b"Traceback" not in stderr
 
 
 def test_stdin_redirected_from_a_file_is_served_too(tmp_path: Path) -> None:

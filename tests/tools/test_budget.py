@@ -14,7 +14,9 @@ from server.app import INSTRUCTIONS
 from tools import tool_definitions, tool_listing
 
 TOKEN_BUDGET = 2_400  # all 20 tools: name + description + input schema, cl100k_base
-BYTE_BUDGET = 20_572  # the whole tools/list payload, compact JSON (+464: optional arguments allow null; +108: reads say profiles are user-written)
+# The whole tools/list payload, compact JSON. Moved by what was measured for what agents must be told:
+# +464 for null on optional arguments, +108 for the reads saying profiles are user-written.
+BYTE_BUDGET = 20_572
 INSTRUCTIONS_TOKEN_BUDGET = 100  # the server's instructions (initialize), which clients put in the prompt
 
 
