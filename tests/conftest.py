@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from mcp import Client
 from mcp.types import Implementation
 
 from sandbox import Sandbox, create_app
+from sandbox.store import Store
 from server.app import create_server
 from server.audit import AuditTrail
 from server.settings import Settings
@@ -26,9 +28,28 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(autouse=True)
+def sandbox_stores_are_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every sandbox database a test opens (a fixture, a test body, an in-process `main()`) is closed
+    when the test ends: an unclosed sqlite3 connection is a ResourceWarning (an error here) on 3.13."""
+    opened: list[Store] = []
+    open_store = Store.__init__
+
+    def tracked(store: Store, *args: Any, **kwargs: Any) -> None:
+        open_store(store, *args, **kwargs)
+        opened.append(store)
+
+    monkeypatch.setattr(Store, "__init__", tracked)
+    yield
+    for store in opened:
+        store.close()
+
+
 @pytest.fixture
-def sandbox_app() -> Any:
-    return create_app(api_key=API_KEY, db_path=":memory:", auth_url=AUTH_URL, seed=True)
+def sandbox_app() -> Iterator[Any]:
+    app = create_app(api_key=API_KEY, db_path=":memory:", auth_url=AUTH_URL, seed=True)
+    with closing(app.state.sandbox):
+        yield app
 
 
 @pytest.fixture
