@@ -28,10 +28,15 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(autouse=True)
-def sandbox_stores_are_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every sandbox database a test opens (a fixture, a test body, an in-process `main()`) is closed
-    when the test ends: an unclosed sqlite3 connection is a ResourceWarning (an error here) on 3.13."""
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_stores_are_closed() -> Iterator[None]:
+    """Every sandbox database opened in this run is closed explicitly, at the latest when it ends.
+
+    Fixtures and tests close theirs (contextlib.closing); this catches the rest (an in-process
+    `main()`, a module-scoped harness) and keeps them from being garbage-collected open, which on
+    Python 3.13 is a ResourceWarning, an error in this suite. Session-wide, since a module-scoped
+    harness may use a database opened during an earlier test.
+    """
     opened: list[Store] = []
     open_store = Store.__init__
 
@@ -39,8 +44,9 @@ def sandbox_stores_are_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         open_store(store, *args, **kwargs)
         opened.append(store)
 
-    monkeypatch.setattr(Store, "__init__", tracked)
-    yield
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Store, "__init__", tracked)
+        yield
     for store in opened:
         store.close()
 
