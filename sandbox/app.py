@@ -8,6 +8,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import urlencode
 
@@ -575,17 +576,22 @@ def _routes() -> list[Route]:
 def create_app(
     *, api_key: str, db_path: str = ":memory:", auth_url: str = "http://localhost:8787", seed: bool = False
 ) -> Starlette:
-    """The sandbox as an ASGI app. The store opens here, so no lifespan is needed.
+    """The sandbox as an ASGI app. The store opens here; whoever built the app closes it.
 
+    `with contextlib.closing(app.state.sandbox): ...` around serving it (or using it in process).
+    Not the ASGI lifespan: one app may be entered many times in process (a test client per case).
     With `seed=True` the demo data is loaded only into a new, empty store.
     """
     if not api_key:
         raise ValueError("the sandbox needs a non-empty API key")
     store = Store(db_path)
-    if seed and store.is_empty():
-        from sandbox.demo import seed_demo
+    with ExitStack() as on_failure:  # a failed seed does not leave the database open
+        on_failure.callback(store.close)
+        if seed and store.is_empty():
+            from sandbox.demo import seed_demo
 
-        seed_demo(store)
+            seed_demo(store)
+        on_failure.pop_all()
     sandbox = Sandbox(store=store, api_key=api_key, auth_url=auth_url)
     app = Starlette(routes=_routes(), middleware=[Middleware(SandboxGate, sandbox=sandbox)])
     # Trailing slashes matter on the real service: no redirect from /user to /user/.

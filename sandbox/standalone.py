@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import sys
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,7 +78,8 @@ def main(argv: list[str]) -> int:
     # log_config=None: uvicorn's default config sends access logs to stdout.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
     server = _announcing_server(config, _announcement(base_url, db_path, None if args.api_key else api_key))
-    server.run()
+    with closing(app.state.sandbox):  # the database is closed at shutdown, however the server ends
+        server.run()
     return 0 if server.started else 1
 
 

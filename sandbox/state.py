@@ -37,6 +37,10 @@ class Sandbox:
         self.auth_url = self.auth_url.rstrip("/")
         self.signer = TokenSigner(self.store)
 
+    def close(self) -> None:
+        """Close the store's database (an unclosed sqlite3 connection warns on Python 3.13)."""
+        self.store.close()
+
     def now(self) -> int:
         return int(self.clock())
 

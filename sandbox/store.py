@@ -132,11 +132,17 @@ class Store:
         self.db_path = db_path
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.create_function("fold", 1, lambda s: None if s is None else fold(s), deterministic=True)
-        with self._lock:
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.executescript(_SCHEMA)
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.create_function(
+                "fold", 1, lambda s: None if s is None else fold(s), deterministic=True
+            )
+            with self._lock:
+                self._conn.execute("PRAGMA foreign_keys = ON")
+                self._conn.executescript(_SCHEMA)
+        except BaseException:  # e.g. a file that is not a database: do not leave it open
+            self._conn.close()
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -6,7 +6,8 @@ server process (PID 1 in a container) was started with, from its command line an
     `docker run -i` container is never marked unhealthy;
   - HTTP: GET http://127.0.0.1:PORT/healthz (liveness: no auth, never touches PropelAuth); exit 0 on 200,
     1 otherwise.
-Standard library only, so that it is cheap to run every few seconds.
+The flags, variables and defaults it reads are the settings model's (server.settings), so the
+check cannot drift from what the server itself would do.
 """
 
 from __future__ import annotations
@@ -36,21 +37,25 @@ def probe_target(cmdline: Sequence[str], env: Mapping[str, str]) -> str | None:
     args = _server_args(cmdline)
     if args is None or args[:1] in (["sandbox"], ["audit"]):
         return None
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--transport")
-    parser.add_argument("--host")
-    parser.add_argument("--port")
-    known, _ = parser.parse_known_args(args)
-    transport = known.transport or env.get("PROPELAUTH_MCP_TRANSPORT") or "stdio"
+    transport, host, port = (_effective(name, args, env) for name in ("transport", "host", "port"))
     if transport != "http":
         return None
-    host = known.host or env.get("PROPELAUTH_MCP_HOST") or "127.0.0.1"
     if host in WILDCARD_HOSTS:
         host = "127.0.0.1"
     elif ":" in host and not host.startswith("["):
         host = f"[{host}]"
-    port = known.port or env.get("PROPELAUTH_MCP_PORT") or "8000"
     return f"http://{host}:{port}/healthz"
+
+
+def _effective(name: str, args: Sequence[str], env: Mapping[str, str]) -> str:
+    """A setting as the server resolves it: its flag, else its environment variable, else the default."""
+    from server.settings import OPTIONS
+
+    option = OPTIONS[name]
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument(option.flag, dest="value")
+    known, _ = parser.parse_known_args(args)
+    return str(known.value or env.get(option.env) or option.default)
 
 
 def _read_cmdline(pid: int) -> list[str]:

@@ -1,14 +1,22 @@
-"""One settings model for the server: environment variables, overridden by CLI flags."""
+"""One settings model for the server: environment variables, overridden by CLI flags.
+
+Each setting is declared once, as one `setting(...)` field: its type, default, constraints,
+environment variable, help text and (when it differs from the field name) its flag. The CLI parser
+(`server.cli`), the error messages and the container health check are all derived from these fields.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def state_dir() -> Path:
@@ -19,92 +27,203 @@ def state_dir() -> Path:
 
 def _csv(value: object) -> object:
     if isinstance(value, str):
-        return {part.strip() for part in value.split(",") if part.strip()}
+        return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+# Comma-separated lists, from a flag or an environment variable alike (never parsed as JSON).
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_csv)]
+CsvSet = Annotated[set[str], NoDecode, BeforeValidator(_csv)]
 
 
 def is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "::1", "[::1]", "localhost") or host.startswith("127.")
 
 
+SECTION_KEY = "cli_section"
+FLAG_KEY = "cli_flag"
+
+
+def setting(
+    default: Any, env: str, help: str, *, flag: str | None = None, section: str | None = None, **rules: Any
+) -> Any:
+    """One setting: its default, environment variable, help, and validation rules (gt=, le=, ...).
+
+    `flag` is given only when it is not the field name in kebab case; `section` starts a new group
+    of flags in --help (the fields after it belong to it, until the next one).
+    """
+    extra: dict[str, Any] = {key: value for key, value in ((FLAG_KEY, flag), (SECTION_KEY, section)) if value}
+    return Field(default, validation_alias=env, description=help, json_schema_extra=extra or None, **rules)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="forbid", populate_by_name=True)
 
     # Where PropelAuth is and how to authenticate to it.
-    auth_url: str | None = Field(default=None, validation_alias="PROPELAUTH_AUTH_URL")
-    api_key: SecretStr | None = Field(default=None, validation_alias="PROPELAUTH_API_KEY")
+    auth_url: str | None = setting(
+        None,
+        "PROPELAUTH_AUTH_URL",
+        "your PropelAuth Auth URL, e.g. https://auth.acme.com",
+        section="PropelAuth",
+    )
+    api_key: SecretStr | None = setting(
+        None, "PROPELAUTH_API_KEY", "backend integration API key; prefer the env var"
+    )
     # The propelauth-api.com form: requests go here, the Auth URL's host travels in X-Propelauth-url.
-    api_base_url: str | None = Field(default=None, validation_alias="PROPELAUTH_API_BASE_URL")
-    timeout_s: float = Field(default=10.0, gt=0, le=300, validation_alias="PROPELAUTH_TIMEOUT")
-    max_retries: int = Field(default=3, ge=0, le=10, validation_alias="PROPELAUTH_MAX_RETRIES")
-    retry_budget_s: float = Field(default=15.0, gt=0, le=600, validation_alias="PROPELAUTH_RETRY_BUDGET")
-    max_in_flight: int = Field(default=8, ge=1, le=256, validation_alias="PROPELAUTH_MAX_IN_FLIGHT")
+    api_base_url: str | None = setting(
+        None,
+        "PROPELAUTH_API_BASE_URL",
+        "send requests here (e.g. https://propelauth-api.com) with the Auth URL's host in X-Propelauth-url",
+    )
+    timeout_s: float = setting(
+        10.0, "PROPELAUTH_TIMEOUT", "seconds per request", flag="--timeout", gt=0, le=300
+    )
+    max_retries: int = setting(
+        3, "PROPELAUTH_MAX_RETRIES", "retries of reads on 429/502/503/504", ge=0, le=10
+    )
+    retry_budget_s: float = setting(
+        15.0,
+        "PROPELAUTH_RETRY_BUDGET",
+        "seconds a read may spend on retries in all",
+        flag="--retry-budget",
+        gt=0,
+        le=600,
+    )
+    max_in_flight: int = setting(
+        8, "PROPELAUTH_MAX_IN_FLIGHT", "PropelAuth requests in flight at once", ge=1, le=256
+    )
 
     # The in-process sandbox instead of a real PropelAuth.
-    sandbox: bool = Field(default=False, validation_alias="PROPELAUTH_MCP_SANDBOX")
-    sandbox_db: str | None = Field(default=None, validation_alias="PROPELAUTH_MCP_SANDBOX_DB")
-
-    # Audit trail and diagnostics.
-    audit_log: Path | None = Field(default=None, validation_alias="PROPELAUTH_MCP_AUDIT_LOG")
-    audit_stderr: bool = Field(default=True, validation_alias="PROPELAUTH_MCP_AUDIT_STDERR")
-    log_level: Literal["debug", "info", "warning", "error"] = Field(
-        default="info", validation_alias="PROPELAUTH_MCP_LOG_LEVEL"
+    sandbox: bool = setting(
+        False,
+        "PROPELAUTH_MCP_SANDBOX",
+        "run against the in-process PropelAuth emulator: no account, no network",
+        section="sandbox",
+    )
+    sandbox_db: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_SANDBOX_DB",
+        "sandbox SQLite file (default $XDG_STATE_HOME/propelauth-mcp/sandbox.db, seeded with demo users "
+        "when first created; ':memory:' for a throwaway one)",
     )
 
     # Least privilege: which tools an agent gets.
-    read_only: bool = Field(default=False, validation_alias="PROPELAUTH_MCP_READ_ONLY")
-    toolsets: set[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TOOLSETS")
-    tools: set[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TOOLS")
-    exclude_tools: set[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_EXCLUDE_TOOLS")
+    read_only: bool = setting(
+        False, "PROPELAUTH_MCP_READ_ONLY", "offer only read-only tools", section="least privilege"
+    )
+    toolsets: CsvSet | None = setting(
+        None,
+        "PROPELAUTH_MCP_TOOLSETS",
+        "comma-separated toolsets to offer: users, magic_links, access_tokens, migration, sessions, "
+        "employees (default: all)",
+    )
+    tools: CsvSet | None = setting(
+        None, "PROPELAUTH_MCP_TOOLS", "comma-separated tool names to offer; overrides --toolsets"
+    )
+    exclude_tools: CsvSet | None = setting(
+        None, "PROPELAUTH_MCP_EXCLUDE_TOOLS", "comma-separated tool names to withhold"
+    )
     # Blast-radius limit: confirmed destructive calls allowed per sliding window (0 forbids them).
-    destructive_limit: int = Field(default=10, ge=0, validation_alias="PROPELAUTH_MCP_DESTRUCTIVE_LIMIT")
-    destructive_window_s: float = Field(
-        default=3600.0, gt=0, validation_alias="PROPELAUTH_MCP_DESTRUCTIVE_WINDOW"
+    destructive_limit: int = setting(
+        10,
+        "PROPELAUTH_MCP_DESTRUCTIVE_LIMIT",
+        "confirmed destructive calls allowed per window; 0 forbids them",
+        ge=0,
+    )
+    destructive_window_s: float = setting(
+        3600.0,
+        "PROPELAUTH_MCP_DESTRUCTIVE_WINDOW",
+        "the window in seconds",
+        flag="--destructive-window",
+        gt=0,
+    )
+
+    # Audit trail and diagnostics.
+    audit_log: Path | None = setting(
+        None,
+        "PROPELAUTH_MCP_AUDIT_LOG",
+        "audit JSON-lines file (default $XDG_STATE_HOME/propelauth-mcp/audit.jsonl)",
+        section="audit and logs",
+    )
+    audit_stderr: bool = setting(
+        True, "PROPELAUTH_MCP_AUDIT_STDERR", "do not echo audit records to stderr", flag="--no-audit-stderr"
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = setting(
+        "info", "PROPELAUTH_MCP_LOG_LEVEL", "diagnostics on stderr"
     )
 
     # Transport.
-    transport: Literal["stdio", "http"] = Field(default="stdio", validation_alias="PROPELAUTH_MCP_TRANSPORT")
-    host: str = Field(default="127.0.0.1", validation_alias="PROPELAUTH_MCP_HOST")
-    port: int = Field(default=8000, ge=0, le=65535, validation_alias="PROPELAUTH_MCP_PORT")
+    transport: Literal["stdio", "http"] = setting(
+        "stdio", "PROPELAUTH_MCP_TRANSPORT", "stdio or Streamable HTTP", section="transport"
+    )
+    host: str = setting("127.0.0.1", "PROPELAUTH_MCP_HOST", "HTTP bind address")
+    port: int = setting(8000, "PROPELAUTH_MCP_PORT", "HTTP port", ge=0, le=65535)
+
     # HTTP only: named bearer tokens ("alice=<token>,ci-bot=<token>"), inline and/or in a file.
-    http_tokens: SecretStr | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TOKENS")
-    http_tokens_file: Path | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TOKENS_FILE")
-    no_auth: bool = Field(default=False, validation_alias="PROPELAUTH_MCP_NO_AUTH")
+    http_tokens: SecretStr | None = setting(
+        None,
+        "PROPELAUTH_MCP_TOKENS",
+        "callers' named bearer tokens, name=token[,name=token...]; the audit records the name; prefer "
+        "the env var",
+        flag="--tokens",
+        section="HTTP authentication and origin checks (--transport http)",
+    )
+    http_tokens_file: Path | None = setting(
+        None,
+        "PROPELAUTH_MCP_TOKENS_FILE",
+        "file of name=token pairs, one per line, '#' comments",
+        flag="--tokens-file",
+    )
+    no_auth: bool = setting(
+        False, "PROPELAUTH_MCP_NO_AUTH", "serve without tokens; refused unless bound to loopback"
+    )
     # HTTP only: DNS-rebinding protection (Host / Origin allow-lists; "name:*" allows any port).
-    allowed_hosts: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_HOSTS")
-    allowed_origins: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_ORIGINS")
+    allowed_hosts: CsvList | None = setting(
+        None,
+        "PROPELAUTH_MCP_ALLOWED_HOSTS",
+        "comma-separated Host values accepted ('name:*' for any port; default: loopback names and the "
+        "bind address)",
+    )
+    allowed_origins: CsvList | None = setting(
+        None,
+        "PROPELAUTH_MCP_ALLOWED_ORIGINS",
+        "comma-separated browser Origins accepted (default: http://localhost:*, http://127.0.0.1:*, "
+        "http://[::1]:*)",
+    )
     # HTTP only: keys (comma-separated, >= 32 bytes each; the first seals) shared by every replica.
-    request_state_keys: SecretStr | None = Field(
-        default=None, validation_alias="PROPELAUTH_MCP_REQUEST_STATE_KEYS"
+    request_state_keys: SecretStr | None = setting(
+        None,
+        "PROPELAUTH_MCP_REQUEST_STATE_KEYS",
+        "comma-separated secrets (>= 32 bytes each, the first seals) that every replica shares, so state "
+        "sealed by one replica opens on another (default: a per-process key)",
     )
     # HTTP only: MCP requests handled at once; more wait their turn. Only max_in_flight of them can
     # be at PropelAuth anyway, and each one handled holds a whole SDK request context in memory.
-    http_max_concurrent: int = Field(
-        default=32, ge=1, le=4096, validation_alias="PROPELAUTH_MCP_HTTP_MAX_CONCURRENT"
+    http_max_concurrent: int = setting(
+        32,
+        "PROPELAUTH_MCP_HTTP_MAX_CONCURRENT",
+        "MCP requests handled at once over HTTP; more wait their turn",
+        ge=1,
+        le=4096,
     )
-
-    @field_validator("toolsets", "tools", "exclude_tools", mode="before")
-    @classmethod
-    def _split_csv(cls, value: object) -> object:
-        return _csv(value)
-
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
-    @classmethod
-    def _split_csv_list(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    # HTTP only: proxies whose X-Forwarded-For is believed.
+    trusted_proxies: CsvList = setting(
+        [],
+        "PROPELAUTH_MCP_TRUSTED_PROXIES",
+        "comma-separated proxy addresses whose X-Forwarded-For is trusted",
+    )
 
     @field_validator("auth_url", "api_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
+        # The value is never echoed: a swapped variable would put the API key in the message.
         if value is None:
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http(s) URL such as https://auth.example.com, got {value!r}")
+            raise ValueError("must be an http(s) URL such as https://auth.example.com")
         if parts.path not in ("", "/") or parts.query:
-            raise ValueError(f"must be the bare Auth URL with no path, got {value!r}")
+            raise ValueError("must be the bare Auth URL, with no path or query")
         return f"{parts.scheme}://{parts.netloc}"
 
     @model_validator(mode="after")
@@ -112,11 +231,8 @@ class Settings(BaseSettings):
         if self.sandbox:
             return self
         missing = [
-            name
-            for name, value in (
-                ("PROPELAUTH_AUTH_URL (--auth-url)", self.auth_url),
-                ("PROPELAUTH_API_KEY (--api-key)", self.api_key),
-            )
+            f"{option.env} ({option.flag})"
+            for option, value in ((OPTIONS["auth_url"], self.auth_url), (OPTIONS["api_key"], self.api_key))
             if not value
         ]
         if missing:
@@ -157,3 +273,66 @@ class Settings(BaseSettings):
     @property
     def sandbox_db_path(self) -> str:
         return self.sandbox_db or str(state_dir() / "sandbox.db")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting as the command line and the environment see it, derived from its field."""
+
+    name: str  # the field name (the argparse dest)
+    env: str
+    flag: str
+    help: str
+    default: Any
+    section: str | None
+    choices: tuple[str, ...] | None
+    secret: bool  # its value is never printed: not in errors, not in the client config we suggest
+
+    @property
+    def is_switch(self) -> bool:
+        """A flag without a value: --sandbox sets True; --no-audit-stderr sets False."""
+        return isinstance(self.default, bool)
+
+
+def _option(name: str, field: FieldInfo) -> Option:
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    annotation = field.annotation
+    literal_args = getattr(annotation, "__args__", ()) if get_origin(annotation) is Literal else ()
+    return Option(
+        name=name,
+        env=str(field.validation_alias),
+        flag=str(extra.get(FLAG_KEY) or "--" + name.replace("_", "-")),
+        help=field.description or "",
+        default=field.default,
+        section=str(extra[SECTION_KEY]) if SECTION_KEY in extra else None,
+        choices=tuple(literal_args) or None,
+        secret=SecretStr in (annotation, *getattr(annotation, "__args__", ())),
+    )
+
+
+OPTIONS: dict[str, Option] = {name: _option(name, field) for name, field in Settings.model_fields.items()}
+
+
+def options() -> Iterator[Option]:
+    yield from OPTIONS.values()
+
+
+def settings_error_text(exc: ValidationError) -> str:
+    """One line naming each bad setting (its variable, and its flag when a flag gave it).
+
+    The only place that turns a settings error into text. It never shows an input value: any
+    setting may hold a secret (a swapped variable puts the API key in PROPELAUTH_AUTH_URL).
+    """
+    by_env = {option.env: option for option in options()}
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        message = error["msg"].removeprefix("Value error, ")
+        where = str(error["loc"][0]) if error["loc"] else ""
+        if where in by_env:  # the value came from the environment
+            problems.append(f"{where}: {message}")
+        elif where in OPTIONS:  # from a flag (or a caller passing the field by name)
+            option = OPTIONS[where]
+            problems.append(f"{option.env} ({option.flag}): {message}")
+        else:
+            problems.append(message)
+    return "; ".join(problems)

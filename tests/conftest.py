@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from mcp import Client
 from mcp.types import Implementation
 
 from sandbox import Sandbox, create_app
+from sandbox.store import Store
 from server.app import create_server
 from server.audit import AuditTrail
 from server.settings import Settings
@@ -26,9 +28,34 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def sandbox_stores_are_closed() -> Iterator[None]:
+    """Every sandbox database opened in this run is closed explicitly, at the latest when it ends.
+
+    Fixtures and tests close theirs (contextlib.closing); this catches the rest (an in-process
+    `main()`, a module-scoped harness) and keeps them from being garbage-collected open, which on
+    Python 3.13 is a ResourceWarning, an error in this suite. Session-wide, since a module-scoped
+    harness may use a database opened during an earlier test.
+    """
+    opened: list[Store] = []
+    open_store = Store.__init__
+
+    def tracked(store: Store, *args: Any, **kwargs: Any) -> None:
+        open_store(store, *args, **kwargs)
+        opened.append(store)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Store, "__init__", tracked)
+        yield
+    for store in opened:
+        store.close()
+
+
 @pytest.fixture
-def sandbox_app() -> Any:
-    return create_app(api_key=API_KEY, db_path=":memory:", auth_url=AUTH_URL, seed=True)
+def sandbox_app() -> Iterator[Any]:
+    app = create_app(api_key=API_KEY, db_path=":memory:", auth_url=AUTH_URL, seed=True)
+    with closing(app.state.sandbox):
+        yield app
 
 
 @pytest.fixture

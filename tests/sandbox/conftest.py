@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 
 import httpx2
 import pytest
@@ -19,8 +20,10 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def app() -> Starlette:
-    return create_app(api_key=API_KEY, auth_url=AUTH_URL)
+def app() -> Iterator[Starlette]:
+    app = create_app(api_key=API_KEY, auth_url=AUTH_URL)
+    with closing(app.state.sandbox):
+        yield app
 
 
 @pytest.fixture
@@ -36,8 +39,10 @@ async def client(app: Starlette) -> AsyncIterator[httpx2.AsyncClient]:
 
 
 @pytest.fixture
-def seeded_app() -> Starlette:
-    return create_app(api_key=API_KEY, auth_url=AUTH_URL, seed=True)
+def seeded_app() -> Iterator[Starlette]:
+    app = create_app(api_key=API_KEY, auth_url=AUTH_URL, seed=True)
+    with closing(app.state.sandbox):
+        yield app
 
 
 @pytest.fixture

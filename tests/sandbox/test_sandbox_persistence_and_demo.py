@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import httpx2
@@ -69,3 +72,20 @@ async def test_demo_known_user_is_ada(seeded: httpx2.AsyncClient) -> None:
 def test_create_app_refuses_an_empty_api_key() -> None:
     with pytest.raises(ValueError, match="API key"):
         create_app(api_key="")
+
+
+def test_whoever_builds_the_sandbox_closes_its_database_with_contextlib_closing(tmp_path: Path) -> None:
+    app = create_app(api_key=API_KEY, db_path=str(tmp_path / "sandbox.db"), seed=True)
+    with closing(app.state.sandbox):
+        assert app.state.sandbox.store.count_users() == len(USERS)
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        app.state.sandbox.store.count_users()
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_left_closed(tmp_path: Path) -> None:
+    """On 3.13 a connection left open here is a ResourceWarning, which this suite makes an error."""
+    path = tmp_path / "not-a.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(sqlite3.DatabaseError):
+        create_app(api_key=API_KEY, db_path=str(path))
+    gc.collect()

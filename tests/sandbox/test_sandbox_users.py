@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import httpx2
@@ -206,7 +207,7 @@ async def test_passwords_are_stored_only_as_salted_scrypt_hashes(tmp_path: Path)
         first = await create_user(client, email="a@example.com", password="same password")
         second = await create_user(client, email="b@example.com", password="same password")
     app.state.sandbox.store.close()
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:  # a sqlite3 connection's own `with` does not close it
         hashes = dict(conn.execute("SELECT user_id, password_hash FROM users").fetchall())
     assert all(h.startswith("scrypt$") and "same password" not in h for h in hashes.values())
     assert hashes[first] != hashes[second]  # salted

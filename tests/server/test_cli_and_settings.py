@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
+from pydantic import ValidationError
 
 from server import __version__
-from server.cli import EXIT_CONFIG, _parser, main
-from server.settings import Settings
+from server.cli import EXIT_CONFIG, _parser, load_settings, main
+from server.settings import OPTIONS, Settings, settings_error_text
+
+README = Path(__file__).parents[2] / "README.md"
+# A value shaped like a PropelAuth key: it must never be printed, wherever it was put.
+SECRET = "8a3f0c1e9b7d4f2a6c5e0b1d3f7a9c2e4b6d8f0a1c3e5b7d9f1a3c5e7b9d1f3a"
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    for name in (
-        "PROPELAUTH_AUTH_URL",
-        "PROPELAUTH_API_KEY",
-        "PROPELAUTH_MCP_TOOLSETS",
-        "PROPELAUTH_MCP_SANDBOX",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    for option in OPTIONS.values():
+        monkeypatch.delenv(option.env, raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     yield
     # main() configures logging for the process; later tests must not write to a closed capture.
@@ -122,3 +124,140 @@ def test_the_readme_documents_every_setting() -> None:
         for f in Settings.model_fields.values()
         if str(f.validation_alias) not in readme
     ] == []
+
+
+# The command line as it was before the flags were generated from the model: it must not change.
+TODAYS_FLAGS = [
+    *("--auth-url", "--api-key", "--api-base-url", "--timeout", "--max-retries", "--retry-budget"),
+    *("--max-in-flight", "--sandbox", "--sandbox-db", "--read-only", "--toolsets", "--tools"),
+    *("--exclude-tools", "--destructive-limit", "--destructive-window", "--audit-log"),
+    *("--no-audit-stderr", "--log-level", "--transport", "--host", "--port", "--tokens", "--tokens-file"),
+    *("--no-auth", "--allowed-hosts", "--allowed-origins", "--request-state-keys"),
+    *("--http-max-concurrent", "--trusted-proxies"),
+]
+
+
+def test_the_generated_parser_has_exactly_todays_flags() -> None:
+    flags = [flag for action in _parser()._actions for flag in action.option_strings]
+    assert flags == ["-h", "--help", "--version", *TODAYS_FLAGS]
+
+
+def test_help_shows_each_default_from_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(OPTIONS, "port", dataclasses.replace(OPTIONS["port"], default=8123))
+    text = " ".join(_parser().format_help().split())
+    assert "HTTP port (default 8123) [PROPELAUTH_MCP_PORT]" in text
+    assert "seconds per request (default 10) [PROPELAUTH_TIMEOUT]" in text  # 10.0 reads as 10
+    assert "[PROPELAUTH_MCP_SANDBOX]" in text and "(default False)" not in text  # switches show none
+
+
+def parse(*argv: str) -> Settings:
+    settings: Settings = load_settings(_parser().parse_args(["--sandbox", *argv]))
+    return settings
+
+
+def test_a_flag_wins_over_its_environment_variable_and_an_absent_flag_leaves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROPELAUTH_TIMEOUT", "3")
+    monkeypatch.setenv("PROPELAUTH_MCP_READ_ONLY", "true")
+    monkeypatch.setenv("PROPELAUTH_MCP_AUDIT_STDERR", "true")
+    settings = parse("--timeout", "7", "--no-audit-stderr")
+    assert (settings.timeout_s, settings.audit_stderr, settings.read_only) == (7.0, False, True)
+    assert parse().timeout_s == 3.0 and parse().audit_stderr is True
+
+
+def test_comma_separated_lists_read_the_same_from_a_flag_and_a_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROPELAUTH_MCP_ALLOWED_HOSTS", "a.example, b.example:*")
+    monkeypatch.setenv("PROPELAUTH_MCP_TRUSTED_PROXIES", "10.0.0.1,10.0.0.2")
+    settings = parse("--toolsets", "users, sessions", "--exclude-tools", "delete_user")
+    assert settings.toolsets == {"users", "sessions"} and settings.exclude_tools == {"delete_user"}
+    assert settings.allowed_hosts == ["a.example", "b.example:*"]
+    assert settings.trusted_proxies == ["10.0.0.1", "10.0.0.2"]
+    assert parse("--trusted-proxies", "").trusted_proxies == []
+    monkeypatch.delenv("PROPELAUTH_MCP_TRUSTED_PROXIES")
+    assert Settings(sandbox=True).trusted_proxies == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PROPELAUTH_TIMEOUT", "abc"),
+        ("PROPELAUTH_MCP_PORT", "http"),
+        ("PROPELAUTH_MCP_SANDBOX", "maybe"),
+        ("PROPELAUTH_MCP_TRANSPORT", "carrier-pigeon"),
+        ("PROPELAUTH_MCP_DESTRUCTIVE_LIMIT", "-1"),
+    ],
+)
+def test_a_malformed_environment_variable_is_named_on_stderr_with_exit_2(
+    variable: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert main([]) == EXIT_CONFIG
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"propelauth-mcp: {variable}: ") and err.count("\n") == 1
+
+
+def error_text(**values: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        Settings(**values)  # type: ignore[arg-type]
+    return settings_error_text(caught.value)
+
+
+@pytest.mark.parametrize("name", [name for name in OPTIONS if name != "host"])  # the host is shown
+@pytest.mark.parametrize("given_by", ["flag", "environment"])
+def test_no_settings_error_prints_a_value_put_in_any_setting(
+    name: str, given_by: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key pasted into the wrong variable (or a bad token) is named, never shown."""
+    for transport in ("stdio", "http"):
+        if given_by == "flag":
+            text = error_text(**{"transport": transport, name: SECRET})
+        else:
+            monkeypatch.setenv(OPTIONS[name].env, SECRET)
+            text = error_text(transport=transport)
+        assert text and SECRET not in text
+
+
+def test_swapped_propelauth_variables_name_the_auth_url_without_printing_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PROPELAUTH_AUTH_URL", SECRET)
+    monkeypatch.setenv("PROPELAUTH_API_KEY", "https://auth.acme.com")
+    assert main([]) == EXIT_CONFIG
+    err = capsys.readouterr().err
+    assert "PROPELAUTH_AUTH_URL: must be an http(s) URL" in err and SECRET not in err
+
+
+def test_the_healthcheck_probes_the_models_default_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    from server.healthcheck import probe_target
+
+    monkeypatch.setitem(OPTIONS, "port", dataclasses.replace(OPTIONS["port"], default=8123))
+    url = probe_target(["propelauth-mcp", "--transport", "http"], {})
+    assert url == "http://127.0.0.1:8123/healthz"
+
+
+def readme_settings_rows() -> list[tuple[list[str], list[str], list[str]]]:
+    rows = []
+    for line in README.read_text().splitlines():
+        if line.startswith("| `PROPELAUTH"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            rows.append(tuple([part.strip("` ") for part in cell.split(" / ")] for cell in cells[:3]))
+    return rows  # type: ignore[return-value]
+
+
+def test_the_readme_table_gives_each_variable_the_models_flag_and_default() -> None:
+    by_env = {option.env: option for option in OPTIONS.values()}
+    seen = []
+    for envs, flags, defaults in readme_settings_rows():
+        for index, env in enumerate(envs):
+            option = by_env[env]
+            seen.append(env)
+            assert flags[index] == option.flag, env
+            default = defaults[index] if len(defaults) == len(envs) else defaults[0]
+            if isinstance(option.default, bool):
+                assert default == ("on" if option.default else "off"), env
+            elif option.default not in (None, []):
+                assert re.sub(r"\.0$", "", str(option.default)) == default, env
+    assert sorted(seen) == sorted(by_env)

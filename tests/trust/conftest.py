@@ -46,6 +46,7 @@ class RecordingSandbox:
         return self.app.state.sandbox  # type: ignore[no-any-return]
 
     def reset(self) -> None:
+        self.app.state.sandbox.close()  # closed now, not whenever the collector gets to it
         self.app = fresh_sandbox_app()
         self.seen.clear()
 
