@@ -8,6 +8,7 @@ import secrets
 import sys
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -22,7 +23,7 @@ from server.settings import Settings
 SANDBOX_AUTH_URL = "http://sandbox.localhost"
 
 
-def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.AsyncBaseTransport]:
+def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:
     """Wire the HTTP client to the in-process sandbox app: no port, no network."""
     from sandbox import create_app
 
@@ -48,6 +49,8 @@ def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTra
     transport = None
     if settings.sandbox:
         settings, transport = sandbox_transport(settings)
+        assert settings.api_key is not None
+        scrubber.add(settings.api_key.get_secret_value())  # the in-process key is scrubbed like a real one
         say(f"using the in-process sandbox (database {settings.sandbox_db_path})")
     audit = AuditTrail(settings.audit_path, scrubber=scrubber, echo=settings.audit_stderr)
     if audit.unavailable_reason:
@@ -105,4 +108,7 @@ def serve(settings: Settings) -> int:
         return 130
     finally:
         audit.close()
+        if isinstance(transport, httpx2.ASGITransport):  # the in-process sandbox: its database closes
+            sandbox: Any = transport.app
+            sandbox.state.sandbox.close()
     return 0

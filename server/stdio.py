@@ -29,17 +29,11 @@ from mcp.server.stdio import stdio_server
 
 from server.app import audit_rejection
 from server.audit import AuditTrail
-from server.console import say
+from server.console import say, tty_notice
 from server.json_lines import CHUNK_BYTES, JsonLineReader, JsonLineWriter, OnRefused, UnansweredRequests
 
 if sys.platform != "win32":
     import fcntl
-
-TTY_NOTICE = """\
-propelauth-mcp is an MCP server speaking JSON-RPC on stdin/stdout; it is waiting for an MCP client.
-Connect one instead of typing here, e.g. in Claude Desktop's claude_desktop_config.json:
-  {"mcpServers": {"propelauth": {"command": "propelauth-mcp", "args": ["--sandbox"]}}}
-See mcp.json and the README for Cursor, VS Code and agent frameworks. Press Ctrl-C to stop."""
 
 # As over HTTP (the SDK's default request body limit): a longer line is refused, read in chunks and
 # discarded, never held whole (one 62 MB call took 2.35 GB of memory before this limit).
@@ -59,7 +53,7 @@ async def serve_stdio(server: Server[Any], audit: AuditTrail | None = None) -> N
         transport = loop_stdio(stop_on_signals=True, on_refused=on_refused)
     async with transport as (read_stream, write_stream):
         if in_a_terminal:  # said once Ctrl-C is ours to handle
-            print(TTY_NOTICE, file=sys.stderr, flush=True)
+            print(tty_notice(), file=sys.stderr, flush=True)
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
