@@ -165,6 +165,11 @@ def _parser() -> argparse.ArgumentParser:
         "http://[::1]:*) [PROPELAUTH_MCP_ALLOWED_ORIGINS]",
     )
     g.add_argument(
+        "--trusted-proxies",
+        help="comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed "
+        "(default: none; the peer address is used) [PROPELAUTH_MCP_TRUSTED_PROXIES]",
+    )
+    g.add_argument(
         "--request-state-keys",
         help="comma-separated secrets (>= 32 bytes each, the first seals) that every replica shares, so "
         "state sealed by one replica opens on another (default: a per-process key) "

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.addresses import is_loopback, parse_networks
+
 
 def state_dir() -> Path:
     """Where durable state lives by default: $XDG_STATE_HOME/propelauth-mcp (or ~/.local/state/...)."""
@@ -21,10 +23,6 @@ def _csv(value: object) -> object:
     if isinstance(value, str):
         return {part.strip() for part in value.split(",") if part.strip()}
     return value
-
-
-def is_loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "::1", "[::1]", "localhost") or host.startswith("127.")
 
 
 class Settings(BaseSettings):
@@ -73,6 +71,8 @@ class Settings(BaseSettings):
     # HTTP only: DNS-rebinding protection (Host / Origin allow-lists; "name:*" allows any port).
     allowed_hosts: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_HOSTS")
     allowed_origins: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_ALLOWED_ORIGINS")
+    # HTTP only: peers (IPs or CIDRs) whose X-Forwarded-For / -Proto are believed; empty: none are.
+    trusted_proxies: list[str] | None = Field(default=None, validation_alias="PROPELAUTH_MCP_TRUSTED_PROXIES")
     # HTTP only: keys (comma-separated, >= 32 bytes each; the first seals) shared by every replica.
     request_state_keys: SecretStr | None = Field(
         default=None, validation_alias="PROPELAUTH_MCP_REQUEST_STATE_KEYS"
@@ -88,12 +88,17 @@ class Settings(BaseSettings):
     def _split_csv(cls, value: object) -> object:
         return _csv(value)
 
-    @field_validator("allowed_hosts", "allowed_origins", mode="before")
+    @field_validator("allowed_hosts", "allowed_origins", "trusted_proxies", mode="before")
     @classmethod
     def _split_csv_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str] | None) -> list[str] | None:
+        return parse_networks(value) if value else None
 
     @field_validator("auth_url", "api_base_url")
     @classmethod
