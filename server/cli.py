@@ -198,17 +198,9 @@ def _flag_for(dest: str) -> str:
 
 def _settings_error(exc: ValidationError) -> str:
     from server.settings import Settings
+    from server.settings_errors import describe
 
-    problems = []
-    for error in exc.errors():
-        message = error["msg"].removeprefix("Value error, ")
-        field = Settings.model_fields.get(str(error["loc"][0])) if error["loc"] else None
-        if field is None:
-            problems.append(message)
-            continue
-        flag = _flag_for(str(error["loc"][0]))
-        problems.append(f"{field.validation_alias} ({flag}): {message}")
-    return "; ".join(problems)
+    return describe(exc, Settings.model_fields, _flag_for)
 
 
 def load_settings(args: argparse.Namespace) -> Any:

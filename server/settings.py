@@ -106,10 +106,11 @@ class Settings(BaseSettings):
         if value is None:
             return None
         parts = urlsplit(value)
+        # The value is not echoed: with the two PropelAuth variables swapped, it is the API key.
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"must be an http(s) URL such as https://auth.example.com, got {value!r}")
+            raise ValueError("must be an http(s) URL such as https://auth.example.com")
         if parts.path not in ("", "/") or parts.query:
-            raise ValueError(f"must be the bare Auth URL with no path, got {value!r}")
+            raise ValueError("must be the bare Auth URL (scheme and host) with no path or query")
         return f"{parts.scheme}://{parts.netloc}"
 
     @model_validator(mode="after")
