@@ -87,33 +87,60 @@ class HeldQueries:
         await self.inner(scope, receive, send)
 
 
+class CountArrivals:
+    """In front of the server: counts one token's requests; each has reached its caller share once counted.
+
+    (Nothing awaits between the server's door and the share, so a counted request is inside or queued.)
+    """
+
+    def __init__(self, token: str, expected: int) -> None:
+        self.authorization = f"Bearer {token}".encode()
+        self.expected = expected
+        self.count = 0
+        self.all_arrived = anyio.Event()
+
+    def __call__(self, app: Any) -> Any:
+        async def counting(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and (b"authorization", self.authorization) in scope["headers"]:
+                self.count += 1
+                if self.count >= self.expected:
+                    self.all_arrived.set()
+            await app(scope, receive, send)
+
+        return counting
+
+
 async def test_one_token_name_cannot_take_every_slot_so_another_caller_is_served(
     start_http: Callable[..., Any], sandbox_app: Any
 ) -> None:
     held = HeldQueries(sandbox_app)
+    alice_calls = 4
+    arrivals = CountArrivals(ALICE_TOKEN, expected=alice_calls)
     outcomes: list[bool] = []
     with anyio.fail_after(60):
         async with (
-            start_http(sandbox=held, http_max_concurrent=2) as srv,
+            start_http(sandbox=held, wrap=arrivals, http_max_concurrent=2) as srv,
             http_client(srv.url, token=ALICE_TOKEN) as alice,
-            http_client(srv.url, token=BOT_TOKEN) as bot,
-            anyio.create_task_group() as tg,
         ):
+            arrivals.count = 0  # alice's connection handshake is done: count her calls only
+            async with anyio.create_task_group() as tg:
 
-            async def alice_query() -> None:
-                result = await alice.call_tool("query_users", {"page_size": 1})
-                outcomes.append(not result.is_error)
+                async def alice_query() -> None:
+                    result = await alice.call_tool("query_users", {"page_size": 1})
+                    outcomes.append(not result.is_error)
 
-            for _ in range(4):
-                tg.start_soon(alice_query)
-            await held.arrived.wait()
-            await anyio.wait_all_tasks_blocked()  # alice's other calls reach the door
-            with anyio.fail_after(10):  # without a per-caller share, alice has both slots: bot waits
-                result = await bot.call_tool("fetch_user_by_email", {"email": "ada@example.com"})
-            assert not result.is_error
-            assert held.held == 1  # alice's share of 2 slots is 1
-            held.release.set()
-    assert outcomes == [True] * 4
+                for _ in range(alice_calls):
+                    tg.start_soon(alice_query)
+                await arrivals.all_arrived.wait()
+                await held.arrived.wait()
+                # Without a per-caller share alice's calls fill both slots and the bot waits for ever.
+                with anyio.fail_after(10):
+                    async with http_client(srv.url, token=BOT_TOKEN) as bot:
+                        result = await bot.call_tool("fetch_user_by_email", {"email": "ada@example.com"})
+                assert not result.is_error
+                assert held.held == 1  # alice's share of 2 slots is 1
+                held.release.set()
+    assert outcomes == [True] * alice_calls
 
 
 def test_a_caller_may_hold_half_the_slots_at_least_one_or_all_when_alone() -> None:
