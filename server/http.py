@@ -3,8 +3,16 @@
 Routes:
   /mcp      the SDK's Streamable HTTP app, stateless (any replica can answer any request), both protocol
             eras; reached only through the Host/Origin guard and then the bearer-token gate.
-  /healthz  liveness: 200 while the process serves HTTP; no auth, never touches PropelAuth.
-  /readyz   readiness: 200 when PropelAuth (or the sandbox) answers with the configured key, else 503.
+  /healthz  liveness: 200 while the process serves HTTP; no auth, no Host check (container probes use
+            the pod IP), never touches PropelAuth.
+  /readyz   readiness, behind the Host/Origin guard: 200 when PropelAuth (or the sandbox) answers with
+            the configured key, else 503.
+
+On /mcp, in order: Host/Origin guard (421/403), bearer token (401), POST only (405: JSON responses,
+no SSE stream to GET), the caller's share (when several token names are configured, one name may
+have at most half of --http-max-concurrent, at least 1, past this point), the whole body read within
+BODY_READ_TIMEOUT_S (408) and MAX_BODY_BYTES (413), then admission: at most --http-max-concurrent
+requests inside the SDK. A GET, a refused request or a body still arriving never holds a slot.
 
 The server lifespan (the one httpx2 client to PropelAuth) is entered once per process, by the SDK's
 session manager inside the Starlette lifespan; the readiness probe borrows that same client.
@@ -24,18 +32,19 @@ import structlog
 from mcp.server import Server
 from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import preflight
+from server.addresses import HostPort, OriginPattern, is_loopback, parse_host_port, parse_origin
 from server.app import CALLER_SCOPE_KEY, caller_of
 from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
-from server.settings import Settings, is_loopback
+from server.settings import Settings
 from tools.backend import Backend
 
 if TYPE_CHECKING:
@@ -46,6 +55,9 @@ if TYPE_CHECKING:
 MCP_PATH = "/mcp"
 READINESS_CACHE_S = 5.0  # an unauthenticated prober cannot make us hammer PropelAuth
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "[::1]", "127.0.0.1:*", "localhost:*", "[::1]:*"]
+# A client must send its whole request body within this; a client dripping it is cut off with 408.
+BODY_READ_TIMEOUT_S = 30.0
+MAX_BODY_BYTES = DEFAULT_MAX_REQUEST_BODY_SIZE  # the SDK's own limit, enforced here before admission
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 _WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
@@ -72,8 +84,28 @@ def request_state_keys(settings: Settings) -> list[str]:
     return [k.strip() for k in settings.request_state_keys.get_secret_value().split(",") if k.strip()]
 
 
-def transport_security(settings: Settings) -> TransportSecuritySettings:
-    """DNS-rebinding protection, always on; defaults accept loopback names and an explicit bind address."""
+@dataclass(frozen=True)
+class HostPolicy:
+    """DNS-rebinding protection: the Host names (and ports) and browser Origins a request may carry."""
+
+    hosts: tuple[HostPort, ...]
+    origins: tuple[OriginPattern, ...]
+
+    def refusal(self, host_headers: list[str], origin_headers: list[str]) -> tuple[int, str] | None:
+        if len(host_headers) != 1:
+            return 421, "Invalid Host header"
+        host = parse_host_port(host_headers[0])
+        if host is None or not any(allowed.matches(host) for allowed in self.hosts):
+            return 421, "Invalid Host header"
+        if len(origin_headers) > 1:
+            return 403, "Invalid Origin header"
+        if origin_headers and not any(allowed.matches(origin_headers[0]) for allowed in self.origins):
+            return 403, "Invalid Origin header"  # no Origin: not a browser, or same-origin
+        return None
+
+
+def host_policy(settings: Settings) -> HostPolicy:
+    """The configured allow-lists, parsed; defaults accept loopback names and an explicit bind address."""
     hosts = settings.allowed_hosts
     if not hosts:
         hosts = list(LOOPBACK_HOSTS)
@@ -81,33 +113,124 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
         if bind not in _WILDCARD_BINDS and not is_loopback(bind):
             bound = f"[{bind}]" if ":" in bind else bind
             hosts += [bound, f"{bound}:*"]
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=list(hosts),
-        allowed_origins=list(settings.allowed_origins or LOOPBACK_ORIGINS),
+    origins = settings.allowed_origins or LOOPBACK_ORIGINS
+    return HostPolicy(
+        hosts=tuple(_parsed(hosts, parse_host_port, "PROPELAUTH_MCP_ALLOWED_HOSTS")),
+        origins=tuple(_parsed(origins, parse_origin, "PROPELAUTH_MCP_ALLOWED_ORIGINS")),
     )
 
 
-class HostOriginGuard:
-    """Refuse a bad Host (421) or Origin (403) before authentication, exactly as the SDK would after it."""
+def _parsed(entries: list[str], parse: Callable[..., Any], variable: str) -> list[Any]:
+    parsed = []
+    for number, entry in enumerate(entries, start=1):
+        value = parse(entry, pattern=True)
+        if value is None:
+            raise ValueError(
+                f"{variable} entry {number} is not a host[:port|:*] (or scheme://host[:port|:*])"
+            )
+        parsed.append(value)
+    return parsed
 
-    def __init__(self, app: ASGIApp, security: TransportSecuritySettings) -> None:
+
+class HostOriginGuard:
+    """Refuse a bad Host (421) or Origin (403) before authentication (and before /readyz asks PropelAuth)."""
+
+    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
         self.app = app
-        self._check = TransportSecurityMiddleware(security)
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refusal = await self._check.validate_request(Request(scope), is_post=False)
+            headers = scope["headers"]
+            refusal = self.policy.refusal(
+                [v.decode("latin-1") for k, v in headers if k == b"host"],
+                [v.decode("latin-1") for k, v in headers if k == b"origin"],
+            )
             if refusal is not None:
-                _log.warning(
-                    "http_refused",
-                    status=refusal.status_code,
-                    reason=bytes(refusal.body).decode(),
-                    client=_client_addr(scope),
-                )
-                await refusal(scope, receive, send)
+                status, reason = refusal
+                _log.warning("http_refused", status=status, reason=reason, client=_client_addr(scope))
+                await Response(reason, status_code=status)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class PostOnly:
+    """Answer anything but POST at once with 405: in stateless JSON mode there is no SSE stream to GET.
+
+    The MCP transport spec lets a server that offers no GET stream answer 405; holding the GET open
+    instead would keep an admission slot for as long as the client likes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] != "POST":
+            await JSONResponse(
+                {
+                    "jsonrpc": "2.0",
+                    "id": None,
+                    "error": {"code": -32000, "message": "Method Not Allowed: this endpoint takes POST only"},
+                },
+                status_code=405,
+                headers={"allow": "POST"},
+            )(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class BufferedBody:
+    """Read the whole request body, within a deadline and a size limit, before the request goes on.
+
+    A client that drips its body is cut off with 408 after `timeout_s`, one that sends too much with 413;
+    neither ever holds an admission slot, which is taken only after this.
+    """
+
+    def __init__(self, app: ASGIApp, *, timeout_s: float, max_bytes: int) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body = bytearray()
+        with anyio.move_on_after(self.timeout_s) as deadline:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return  # nobody is left to answer
+                body += message.get("body", b"")
+                if len(body) > self.max_bytes:
+                    await _refuse(scope, receive, send, 413, "Request body too large")
+                    return
+                if not message.get("more_body", False):
+                    break
+        if deadline.cancelled_caught:
+            _log.warning("http_body_timeout", client=_client_addr(scope), timeout_s=self.timeout_s)
+            await _refuse(scope, receive, send, 408, "Request body not received in time")
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()  # after the body: the disconnect, when it comes
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, reason: str) -> None:
+    # The rest of the body is never read, so the connection cannot carry another request.
+    await Response(reason, status_code=status, headers={"connection": "close"})(scope, receive, send)
+
+
+def caller_share(limit: int, callers: int) -> int:
+    """Slots one caller may hold: all of them for a single caller, else half (at least 1)."""
+    return limit if callers <= 1 else max(1, limit // 2)
 
 
 class AdmissionLimit:
@@ -124,6 +247,29 @@ class AdmissionLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async with self._slots:
+            await self.app(scope, receive, send)
+
+
+class CallerShare:
+    """At most `share` requests of one caller (token name) past this point at once.
+
+    It sits before the body is read and before AdmissionLimit: a caller's queue, and its bodies still
+    arriving, use only its own share, never the slots another caller could use; and the bodies
+    buffered at once are bounded by the configured names times their share.
+    """
+
+    def __init__(self, app: ASGIApp, share: int, *, scope_key: str = CALLER_SCOPE_KEY) -> None:
+        self.app = app
+        self._share = share
+        self._scope_key = scope_key
+        self._callers: dict[object, anyio.Semaphore] = {}  # keyed by token name: a bounded set
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caller = scope.get(self._scope_key)
+        own = self._callers.get(caller)
+        if own is None:
+            own = self._callers[caller] = anyio.Semaphore(self._share)
+        async with own:
             await self.app(scope, receive, send)
 
 
@@ -173,7 +319,13 @@ class Readiness:
         return verdict.ready, verdict.detail
 
 
-def create_http_app(server: Server[Any], settings: Settings, *, tokens: TokenTable | None) -> Starlette:
+def create_http_app(
+    server: Server[Any],
+    settings: Settings,
+    *,
+    tokens: TokenTable | None,
+    body_read_timeout_s: float = BODY_READ_TIMEOUT_S,
+) -> Starlette:
     """The ASGI app: `/mcp` (guarded), `/healthz`, `/readyz`. `tokens=None` means --no-auth."""
     keys = request_state_keys(settings)
     # Without shared keys, state sealed here opens only in this process (a per-process random key).
@@ -195,17 +347,27 @@ def create_http_app(server: Server[Any], settings: Settings, *, tokens: TokenTab
 
     server.lifespan = capturing_lifespan
 
-    guard_settings = transport_security(settings)
+    policy = host_policy(settings)
+    # Host/Origin are checked by HostOriginGuard in front (parsed, not prefix-matched); the SDK's own
+    # check would refuse names ours accepts (`LOCALHOST`), so it only checks the Content-Type.
     manager = StreamableHTTPSessionManager(
-        app=server, stateless=True, json_response=True, security_settings=guard_settings
+        app=server,
+        stateless=True,
+        json_response=True,
+        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
-    # Admission comes after authentication: an unauthenticated flood cannot take the slots.
-    mcp_app: ASGIApp = AdmissionLimit(StreamableHTTPASGIApp(manager), settings.http_max_concurrent)
+    # Admission comes after authentication and the whole body: an unauthenticated flood, a GET or a
+    # dripping body cannot take the slots.
+    limit = settings.http_max_concurrent
+    share = caller_share(limit, len(tokens) if tokens is not None else 1)
+    mcp_app: ASGIApp = AdmissionLimit(StreamableHTTPASGIApp(manager), limit)
+    mcp_app = BufferedBody(mcp_app, timeout_s=body_read_timeout_s, max_bytes=MAX_BODY_BYTES)
+    mcp_app = PostOnly(CallerShare(mcp_app, share))
     if tokens is None:
         mcp_app = AnonymousCaller(mcp_app, scope_key=CALLER_SCOPE_KEY)
     else:
         mcp_app = LogUnauthorized(BearerTokenGate(mcp_app, tokens, scope_key=CALLER_SCOPE_KEY))
-    mcp_app = HostOriginGuard(mcp_app, guard_settings)
+    mcp_app = HostOriginGuard(mcp_app, policy)
 
     readiness = Readiness(lambda: getattr(state.get("value"), "backend", None))
 
@@ -229,7 +391,7 @@ def create_http_app(server: Server[Any], settings: Settings, *, tokens: TokenTab
         routes=[
             Route(MCP_PATH, endpoint=mcp_app),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
-            Route("/readyz", readyz, methods=["GET", "HEAD"]),
+            Route("/readyz", HostOriginGuard(request_response(readyz), policy), methods=["GET", "HEAD"]),
         ],
         lifespan=lifespan,
     )
@@ -257,6 +419,9 @@ def uvicorn_server(
         lifespan="on",
         timeout_graceful_shutdown=5,
         server_header=False,
+        # X-Forwarded-For/-Proto rewrite the peer address only when it is a configured proxy's.
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies or []),
     )
 
     class AnnouncingServer(uvicorn.Server):

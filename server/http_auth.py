@@ -70,15 +70,12 @@ def parse_tokens(text: str, *, source: str) -> dict[str, str]:
             if not sep or not name or not token:
                 raise ValueError(f"{where}: expected name=token")
             if not _NAME.match(name):
-                raise ValueError(
-                    f"{where}: the name must be 1-64 letters, digits, '.', '_', '@' or '-'"
-                )
+                raise ValueError(f"{where}: the name must be 1-64 letters, digits, '.', '_', '@' or '-'")
             if name in tokens:
                 raise ValueError(f"{where}: the name appears twice")
             if len(token) < MIN_TOKEN_LENGTH:
                 raise ValueError(
-                    f"{where}: the token is shorter than {MIN_TOKEN_LENGTH} characters; "
-                    + GENERATE_HINT
+                    f"{where}: the token is shorter than {MIN_TOKEN_LENGTH} characters; " + GENERATE_HINT
                 )
             if any(c.isspace() for c in token):
                 raise ValueError(f"{where}: the token contains whitespace")

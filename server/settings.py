@@ -18,6 +18,8 @@ from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_v
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from server.addresses import is_loopback, parse_networks
+
 
 def state_dir() -> Path:
     """Where durable state lives by default: $XDG_STATE_HOME/propelauth-mcp (or ~/.local/state/...)."""
@@ -34,10 +36,6 @@ def _csv(value: object) -> object:
 # Comma-separated lists, from a flag or an environment variable alike (never parsed as JSON).
 CsvList = Annotated[list[str], NoDecode, BeforeValidator(_csv)]
 CsvSet = Annotated[set[str], NoDecode, BeforeValidator(_csv)]
-
-
-def is_loopback(host: str) -> bool:
-    return host in ("127.0.0.1", "::1", "[::1]", "localhost") or host.startswith("127.")
 
 
 SECTION_KEY = "cli_section"
@@ -210,8 +208,14 @@ class Settings(BaseSettings):
     trusted_proxies: CsvList = setting(
         [],
         "PROPELAUTH_MCP_TRUSTED_PROXIES",
-        "comma-separated proxy addresses whose X-Forwarded-For is trusted",
+        "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed "
+        "(otherwise the peer address is used)",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return parse_networks(value)
 
     @field_validator("auth_url", "api_base_url")
     @classmethod

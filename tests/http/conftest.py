@@ -55,14 +55,21 @@ def http_settings(audit_path: Path) -> Callable[..., Settings]:
 @pytest.fixture
 def start_http(sandbox_app: Any, http_settings: Callable[..., Settings]) -> Callable[..., Any]:
     @asynccontextmanager
-    async def start(*, sandbox: Any = None, **overrides: Any) -> AsyncIterator[RunningServer]:
+    async def start(
+        *,
+        sandbox: Any = None,
+        app_options: dict[str, Any] | None = None,
+        wrap: Callable[[Any], Any] | None = None,
+        **overrides: Any,
+    ) -> AsyncIterator[RunningServer]:
+        """`app_options` go to create_http_app; `wrap` puts an ASGI layer in front of the app."""
         target = sandbox if sandbox is not None else sandbox_app
         settings = http_settings(**overrides)
         audit = AuditTrail(settings.audit_path)
         server = create_server(settings, audit, transport=httpx2.ASGITransport(app=target))
-        app = create_http_app(server, settings, tokens=http_tokens(settings))
+        app = create_http_app(server, settings, tokens=http_tokens(settings), **(app_options or {}))
         try:
-            async with serve_on_loopback(app) as base:
+            async with serve_on_loopback(wrap(app) if wrap else app) as base:
                 yield RunningServer(base, settings, target.state.sandbox, app)
         finally:
             audit.close()

@@ -107,3 +107,30 @@ def test_a_bad_token_file_is_refused_at_start_up(capsys: pytest.CaptureFixture[s
 def test_short_request_state_keys_are_refused_at_start_up(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(["--tokens", f"alice={A}", "--request-state-keys", "too-short"], capsys)
     assert code == 2 and "32 bytes" in err and "too-short" not in err
+
+
+def test_a_token_one_character_short_of_the_minimum_is_refused_and_one_of_the_minimum_accepted() -> None:
+    with pytest.raises(ValueError, match="shorter than"):
+        parse_tokens("alice=" + "x" * (MIN_TOKEN_LENGTH - 1), source="PROPELAUTH_MCP_TOKENS")
+    assert parse_tokens("alice=" + "x" * MIN_TOKEN_LENGTH, source="PROPELAUTH_MCP_TOKENS") == {
+        "alice": "x" * MIN_TOKEN_LENGTH
+    }
+    assert MIN_TOKEN_LENGTH == 16
+
+
+@pytest.mark.parametrize(
+    ("inline", "file_text"),
+    [(f"alice={A}", f"alice={B}\n"), (f"alice={A}", f"bob={A}\n")],
+    ids=["name-in-both", "token-under-two-names"],
+)
+def test_a_name_or_token_given_in_both_tokens_and_tokens_file_is_a_start_up_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, inline: str, file_text: str
+) -> None:
+    """Otherwise the audit would credit every call with that token to whichever name came last."""
+    (tmp_path / "tokens").write_text(file_text)
+    with pytest.raises(ValueError) as raised:
+        load_tokens(inline, tmp_path / "tokens")
+    code, err = run(["--tokens", inline, "--tokens-file", str(tmp_path / "tokens")], capsys)
+    assert code == 2
+    assert "PROPELAUTH_MCP_TOKENS_FILE" in str(raised.value) and "PROPELAUTH_MCP_TOKENS_FILE" in err
+    assert A not in err and B not in err

@@ -174,7 +174,7 @@ def test_comma_separated_lists_read_the_same_from_a_flag_and_a_variable(
     settings = parse("--toolsets", "users, sessions", "--exclude-tools", "delete_user")
     assert settings.toolsets == {"users", "sessions"} and settings.exclude_tools == {"delete_user"}
     assert settings.allowed_hosts == ["a.example", "b.example:*"]
-    assert settings.trusted_proxies == ["10.0.0.1", "10.0.0.2"]
+    assert settings.trusted_proxies == ["10.0.0.1/32", "10.0.0.2/32"]  # normalised to networks
     assert parse("--trusted-proxies", "").trusted_proxies == []
     monkeypatch.delenv("PROPELAUTH_MCP_TRUSTED_PROXIES")
     assert Settings(sandbox=True).trusted_proxies == []
