@@ -147,24 +147,45 @@ def statuses(copy: Path, module: str) -> dict[str, str]:
     }
 
 
-def describe(copy: Path, module: str, name: str) -> Survivor:
-    """Line in the real module, original line and mutated line, from `mutmut show`'s diff."""
-    diff = mutmut(copy, "show", name).stdout.splitlines()
-    removed = [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
-    added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
-    original = " / ".join(line.strip() for line in removed)
-    mutant = " / ".join(line.strip() for line in added)
-    line_number = None
-    if removed:
-        function = re.sub(r"__mutmut_\d+$", "", name.rpartition(".")[2]).split("ǁ")[-1].removeprefix("x_")
-        source = (copy / module).read_text(encoding="utf-8").splitlines()
-        start = next(
-            (i for i, text in enumerate(source) if re.match(rf"\s*(async )?def {function}\(", text)), 0
-        )
-        line_number = next(
-            (i + 1 for i in range(start, len(source)) if source[i].strip() == removed[0].strip()), None
-        )
-    return Survivor(name, line_number, original, mutant)
+# mutmut's diff of each mutant against the original function, in one process for all of them.
+SHOW_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+module, names = sys.argv[1], json.load(sys.stdin)
+print(json.dumps({name: get_diff_for_mutant(name, path=module) for name in names}))
+"""
+
+
+def describe(copy: Path, module: str, names: list[str]) -> list[Survivor]:
+    """Line in the module, original line(s) and mutated line(s) of each mutant."""
+    diffs = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", SHOW_DIFFS, module],
+            cwd=copy,
+            input=json.dumps(names),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    source = (copy / module).read_text(encoding="utf-8").splitlines()
+    survivors = []
+    for name in names:
+        diff = diffs[name].splitlines()
+        removed = [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
+        added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
+        line_number = None
+        if removed:
+            function = re.sub(r"__mutmut_\d+$", "", name.rpartition(".")[2]).split("ǁ")[-1].removeprefix("x_")
+            start = next(
+                (i for i, text in enumerate(source) if re.match(rf"\s*(async )?def {function}\(", text)), 0
+            )
+            line_number = next(
+                (i + 1 for i in range(start, len(source)) if source[i].strip() == removed[0].strip()), None
+            )
+        original = " / ".join(line.strip() for line in removed)
+        survivors.append(Survivor(name, line_number, original, " / ".join(line.strip() for line in added)))
+    return survivors
 
 
 def run_module(
@@ -194,10 +215,9 @@ def run_module(
         )
         print(f"  tests: {' '.join(tests)}")
         undetected = sorted(name for name, status in results.items() if status not in DETECTED)
-        for name in undetected:
-            survivor = describe(copy, module, name)
+        for survivor in describe(copy, module, undetected):
             where = f"{module}:{survivor.line}" if survivor.line else module
-            print(f"  {results[name]}: {where}  {survivor.name.rpartition('.')[2]}")
+            print(f"  {results[survivor.name]}: {where}  {survivor.name.rpartition('.')[2]}")
             print(f"      - {survivor.original}")
             print(f"      + {survivor.mutant}")
         sys.stdout.flush()
