@@ -15,6 +15,7 @@ touched. mutmut mutates code inside functions and methods; module constants and 
 from __future__ import annotations
 
 import argparse
+import ast
 import glob
 import json
 import os
@@ -156,6 +157,29 @@ print(json.dumps({name: get_diff_for_mutant(name, path=module) for name in names
 """
 
 
+def line_of(tree: ast.Module, source: list[str], name: str, diff: list[str]) -> int | None:
+    """The module line of a mutant's first removed line: the diff is relative to the function, whose
+    name (and class) is in the mutant's name, e.g. `xǁBearerTokenGateǁ__call____mutmut_7`."""
+    mangled = re.sub(r"__mutmut_\d+$", "", name.rpartition(".")[2])
+    *classes, function = mangled.removeprefix("xǁ").split("ǁ") if "ǁ" in mangled else [mangled[2:]]
+    scope: list[ast.stmt] = tree.body
+    for class_name in classes:
+        scope = next(n.body for n in scope if isinstance(n, ast.ClassDef) and n.name == class_name)
+    node = next(
+        n for n in scope if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == function
+    )
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    hunk = next((i for i, line in enumerate(diff) if line.startswith("@@")), None)
+    if hunk is None:
+        return None
+    line = first + int(re.match(r"@@ -(\d+)", diff[hunk]).group(1)) - 1  # type: ignore[union-attr]
+    for entry in diff[hunk + 1 :]:
+        if entry.startswith("-"):
+            return line if line <= len(source) else None
+        line += 1
+    return None
+
+
 def describe(copy: Path, module: str, names: list[str]) -> list[Survivor]:
     """Line in the module, original line(s) and mutated line(s) of each mutant."""
     diffs = json.loads(
@@ -168,21 +192,14 @@ def describe(copy: Path, module: str, names: list[str]) -> list[Survivor]:
             text=True,
         ).stdout
     )
-    source = (copy / module).read_text(encoding="utf-8").splitlines()
+    text = (copy / module).read_text(encoding="utf-8")
+    tree, source = ast.parse(text), text.splitlines()
     survivors = []
     for name in names:
         diff = diffs[name].splitlines()
         removed = [line[1:] for line in diff if line.startswith("-") and not line.startswith("---")]
         added = [line[1:] for line in diff if line.startswith("+") and not line.startswith("+++")]
-        line_number = None
-        if removed:
-            function = re.sub(r"__mutmut_\d+$", "", name.rpartition(".")[2]).split("ǁ")[-1].removeprefix("x_")
-            start = next(
-                (i for i, text in enumerate(source) if re.match(rf"\s*(async )?def {function}\(", text)), 0
-            )
-            line_number = next(
-                (i + 1 for i in range(start, len(source)) if source[i].strip() == removed[0].strip()), None
-            )
+        line_number = line_of(tree, source, name, diff) if removed else None
         original = " / ".join(line.strip() for line in removed)
         survivors.append(Survivor(name, line_number, original, " / ".join(line.strip() for line in added)))
     return survivors
