@@ -47,8 +47,8 @@ async def post(app: Callable[..., Any], headers: dict[str, str] | None = None) -
 
 
 async def lifespan_app(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answers a lifespan startup, so both channels must have reached it."""
-    if (await receive())["type"] == "lifespan.startup":
+    """Answers a lifespan startup, so the scope and both channels must have reached it."""
+    if scope["type"] == "lifespan" and (await receive())["type"] == "lifespan.startup":
         await send({"type": "lifespan.startup.complete"})
 
 
