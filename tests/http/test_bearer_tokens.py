@@ -180,6 +180,12 @@ def test_a_token_one_character_short_of_the_minimum_is_refused() -> None:
     assert parse_tokens(f"alice={A}", source="PROPELAUTH_MCP_TOKENS") == {"alice": A}
 
 
+def test_fifteen_characters_are_too_short_and_sixteen_enough() -> None:
+    with pytest.raises(ValueError, match="shorter than"):
+        parse_tokens("alice=" + "x" * 15, source="PROPELAUTH_MCP_TOKENS")
+    assert parse_tokens("alice=" + "x" * 16, source="PROPELAUTH_MCP_TOKENS") == {"alice": "x" * 16}
+
+
 @pytest.mark.parametrize("text", [f"alice={A[:8]} {A[8:]}", f"alice={A[:8]}\t{A[8:]}"], ids=["space", "tab"])
 def test_a_token_with_whitespace_inside_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="whitespace"):
