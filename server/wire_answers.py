@@ -55,7 +55,7 @@ def seen_text(status: int, headers: Mapping[str, str], content: bytes) -> str:
     elif not content:
         what = "an empty body"
     else:
-        what = f"a {_media_type(headers) or 'untyped'} body"
+        what = f"a body of type {_media_type(headers) or 'none given'}"
     server = _TOKEN.sub("", headers.get("server", ""))[:40].strip()
     return f"HTTP {status} with {what}" + (f" (server: {server})" if server else "")
 
