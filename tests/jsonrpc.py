@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,3 +24,13 @@ HANDSHAKE = [INITIALIZE, INITIALIZED]
 def as_lines(messages: Iterable[dict[str, Any]]) -> str:
     """Messages as the stdio wire carries them: one JSON object per line."""
     return "".join(json.dumps(message) + "\n" for message in messages)
+
+
+def read_replies(fd: int, count: int) -> list[dict[str, Any]]:
+    """Read from a raw descriptor until `count` JSON lines have arrived; the messages they hold."""
+    data = b""
+    while data.count(b"\n") < count:
+        chunk = os.read(fd, 65536)
+        assert chunk, "the wire closed early"
+        data += chunk
+    return [json.loads(line) for line in data.splitlines()]

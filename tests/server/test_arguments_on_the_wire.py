@@ -20,7 +20,7 @@ from server.app import create_server
 from server.audit import AuditTrail
 from server.settings import Settings
 from server.stdio import loop_stdio
-from tests.jsonrpc import HANDSHAKE, as_lines
+from tests.jsonrpc import HANDSHAKE, as_lines, read_replies
 
 pytestmark = pytest.mark.anyio
 
@@ -59,15 +59,6 @@ async def test_a_confirmed_delete_with_a_lax_uuid_form_sends_nothing(
     assert sandbox.store.get_user(ADA) is not None
 
 
-def read_lines(fd: int, count: int) -> list[dict[str, Any]]:
-    data = b""
-    while data.count(b"\n") < count:
-        chunk = os.read(fd, 65536)
-        assert chunk, "the wire closed early"
-        data += chunk
-    return [json.loads(line) for line in data.splitlines()]
-
-
 async def serve_lines(server: Any, lines: str, replies: int) -> list[dict[str, Any]]:
     """Write raw JSON-RPC lines to a stdio server over pipes; return its first `replies` answers."""
     server_in, to_server = os.pipe()
@@ -81,7 +72,7 @@ async def serve_lines(server: Any, lines: str, replies: int) -> list[dict[str, A
             ):
                 tg.start_soon(server.run, read_stream, write_stream, server.create_initialization_options())
                 answers = await anyio.to_thread.run_sync(
-                    read_lines, from_server, replies, abandon_on_cancel=True
+                    read_replies, from_server, replies, abandon_on_cancel=True
                 )
                 tg.cancel_scope.cancel()
     finally:

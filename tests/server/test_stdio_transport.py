@@ -20,7 +20,7 @@ import pytest
 from mcp.server import Server
 
 from server.stdio import loop_pipes_usable, loop_stdio
-from tests.jsonrpc import HANDSHAKE, as_lines
+from tests.jsonrpc import HANDSHAKE, as_lines, read_replies
 from tests.processes import read_until
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
@@ -112,15 +112,6 @@ def wire() -> Iterator[dict[str, int]]:
     }
     for fd in (server_in, to_server, from_server, server_out):
         os.close(fd)
-
-
-def read_replies(fd: int, count: int) -> list[dict[str, Any]]:
-    data = b""
-    while data.count(b"\n") < count:
-        chunk = os.read(fd, 65536)
-        assert chunk, "the wire closed early"
-        data += chunk
-    return [json.loads(line) for line in data.splitlines()]
 
 
 @pytest.mark.anyio
