@@ -37,7 +37,12 @@ MODULES: dict[str, tuple[str, ...]] = {
     # tests/trust/test_hostile_input.py (whole-server property tests, ~2 min a run) is too slow per mutant.
     "tools/validation.py": ("tests/tools/test_validation.py", "tests/tools/test_shape.py"),
     "tools/executor.py": ("tests/tools/test_executor_*.py",),
-    "tools/failures.py": ("tests/tools/test_executor_errors.py", "tests/trust/test_failing_backends.py"),
+    "tools/failures.py": (
+        "tests/tools/test_executor_errors.py",
+        "tests/tools/test_failure_reports.py",
+        "tests/tools/test_preview_failures.py",
+        "tests/trust/test_failing_backends.py",
+    ),
     "tools/policy.py": ("tests/tools/test_policy*.py",),
     "server/audit.py": ("tests/server/test_audit_trail.py", "tests/trust/test_audit_tamper_evidence.py"),
     "server/propelauth_client.py": (

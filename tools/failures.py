@@ -48,7 +48,8 @@ def scrub_secrets(body: Any, arguments: Mapping[str, Any]) -> Any:
         for name, value in arguments.items()
         if name in SECRET_ARGUMENTS and isinstance(value, str) and len(value) >= SHORTEST_SCRUBBED
     ]
-    return _replace(body, sorted(secrets, key=len, reverse=True)) if secrets else body
+    # Longest first, so that a secret containing another is replaced whole.
+    return _replace(body, sorted(secrets, key=len, reverse=True))
 
 
 def _replace(value: Any, secrets: list[str]) -> Any:
@@ -110,21 +111,24 @@ def not_found_text(definition: ToolDefinition, arguments: Mapping[str, Any]) -> 
     return "PropelAuth found nothing matching the request (HTTP 404)."
 
 
-def field_errors_text(body: Any) -> tuple[str, dict[str, list[str]]]:
-    """Render PropelAuth's flat {"field": ["message", ...]} 400 body; ("", {}) if it is not one."""
-    if not isinstance(body, dict) or not body:
-        return "", {}
+def field_errors(body: Any) -> dict[str, list[str]]:
+    """PropelAuth's flat {"field": ["message", ...]} 400 body as a map; {} if the body is not one."""
+    if not isinstance(body, dict):
+        return {}
     fields: dict[str, list[str]] = {}
     for name, messages in body.items():
         if isinstance(messages, str):
             messages = [messages]
         if not isinstance(messages, list) or not all(isinstance(m, str) for m in messages):
-            return "", {}
+            return {}
         fields[str(name)] = messages
-    text = "; ".join(
+    return fields
+
+
+def field_errors_text(fields: Mapping[str, list[str]]) -> str:
+    return "; ".join(
         f"{shown(name)}: {shown(' '.join(messages), quote=True)}" for name, messages in fields.items()
     )
-    return text, fields
 
 
 def http_failure(
@@ -144,10 +148,10 @@ def http_failure(
             return outcome(
                 f"PropelAuth refused: {shown(body['user_facing_error'], quote=True)}", "bad_request"
             )
-        text, fields = field_errors_text(body)
+        fields = field_errors(body)
         if fields:
             return outcome(
-                f"PropelAuth rejected these fields: {text}. Fix them and call again.",
+                f"PropelAuth rejected these fields: {field_errors_text(fields)}. Fix them and call again.",
                 "bad_request",
                 field_errors=fields,
             )
