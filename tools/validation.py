@@ -11,7 +11,7 @@ import difflib
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -184,12 +184,9 @@ def _spelled(value: float) -> str:
     return "Infinity" if value > 0 else "-Infinity"
 
 
-def _prefix(path: tuple[str | int, ...]) -> str:
+def _prefix(path: Sequence[str | int]) -> str:
+    """The "a.b: " before a message about a field; nothing before one about the arguments as a whole."""
     return ".".join(map(str, path)) + ": " if path else ""
-
-
-def _field(error: ValidationError) -> str:
-    return ".".join(str(part) for part in error.absolute_path)
 
 
 def _shown(error: ValidationError) -> str:
@@ -201,8 +198,7 @@ def _shown(error: ValidationError) -> str:
 
 
 def _describe(error: ValidationError, root: dict[str, Any]) -> list[str]:
-    field = _field(error)
-    prefix = f"{field}: " if field else ""
+    prefix = _prefix(error.absolute_path)
     kind = error.validator
     if kind == "required":
         present = error.instance if isinstance(error.instance, dict) else {}
@@ -235,7 +231,7 @@ def _describe(error: ValidationError, root: dict[str, Any]) -> list[str]:
         return [f"{prefix}{_shown(error)} must be an http:// or https:// URL"]
     if kind == "minLength":
         return [f"{prefix}must not be empty" if error.validator_value == 1 else f"{prefix}too short"]
-    if kind == "minProperties" and not field:
+    if kind == "minProperties" and not error.absolute_path:
         required = set(root.get("required", ()))
         optional = [name for name in root.get("properties", {}) if name not in required]
         return [f"give at least one of: {', '.join(optional)}"]

@@ -77,6 +77,33 @@ def test_a_boolean_is_not_accepted_as_an_integer() -> None:
     assert errors == ["duration_in_minutes: expected integer, got boolean"]
 
 
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [
+        (7, "integer"),
+        (2.5, "number"),
+        (True, "boolean"),
+        (None, "null"),
+        (["x"], "array"),
+        ({"id": "x"}, "object"),
+    ],
+)
+def test_a_wrong_type_is_named_in_json_schema_words(value: Any, sent: str) -> None:
+    # The agent reads the schema's vocabulary, so what it sent is named in it too (never Python's
+    # "float", "dict" or "NoneType").
+    errors = argument_errors(
+        definition("update_user_email").input_schema,
+        {"user_id": value, "new_email": "a@b.io", "require_email_confirmation": True},
+    )
+    assert errors == [f"user_id: expected string, got {sent}"]
+
+
+def test_a_fractional_number_is_not_an_integer_but_a_whole_one_is() -> None:
+    schema = definition("query_users").input_schema
+    assert argument_errors(schema, {"page_number": 2.5}) == ["page_number: expected integer, got number"]
+    assert argument_errors(schema, {"page_number": 2.0}) == []
+
+
 def test_a_secret_value_is_never_echoed_in_an_error() -> None:
     errors = argument_errors(
         definition("update_user_password").input_schema, {"user_id": USER_ID, "password": 12345678}
