@@ -173,9 +173,7 @@ async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Bac
 def _rejected_preview(
     definition: ToolDefinition, text: str, status: int | None, details: dict[str, Any]
 ) -> ToolOutcome:
-    details = {
-        **details,
-        "reason": details.get("reason", "confirmation_required"),
-        "preview_of": definition.name,
-    }
-    return ToolOutcome("rejected", text, http_status=status, details=details)
+    # Every caller names its reason; preview_of tells the audit that only the preview read was made.
+    return ToolOutcome(
+        "rejected", text, http_status=status, details={**details, "preview_of": definition.name}
+    )
