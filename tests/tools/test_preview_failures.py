@@ -119,8 +119,9 @@ async def test_a_preview_whose_answer_is_not_the_user_is_an_error_not_a_confirma
 
     outcome = await execute(definition("delete_user"), {"user_id": USER_ID}, backend)
 
-    assert outcome.is_error
+    assert outcome.is_error and outcome.http_status == 200
     assert outcome.details["reason"] == "unexpected_response"
+    assert "Nothing was changed" in outcome.text
     assert_not_a_confirmation_prompt(outcome.text, outcome.details)
     assert backend.requests == [PREVIEW_READ]
 
