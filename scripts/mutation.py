@@ -36,7 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MODULES: dict[str, tuple[str, ...]] = {
     # tests/trust/test_hostile_input.py (whole-server property tests, ~2 min a run) is too slow per mutant.
     "tools/validation.py": ("tests/tools/test_validation.py", "tests/tools/test_shape.py"),
-    "tools/executor.py": ("tests/tools/test_executor_*.py",),
+    "tools/executor.py": (
+        "tests/tools/test_executor_*.py",
+        "tests/tools/test_preview_failures.py",
+        "tests/tools/test_arguments.py",
+    ),
     "tools/failures.py": (
         "tests/tools/test_executor_errors.py",
         "tests/tools/test_failure_reports.py",

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from tools.arguments import as_sent, without_unset
 from tools.backend import ApiRequest, ApiResponse, Backend, BackendError
-from tools.derive import catalog_entry, lists_updated_fields
+from tools.derive import catalog_entry, get_definition, lists_updated_fields
 from tools.failures import http_failure, not_found_text, transport_failure, unexpected_answer
 from tools.model import ToolDefinition, ToolOutcome
 from tools.policy import is_confirmed
@@ -20,7 +20,8 @@ from tools.render import RENDERERS, full_name, name_text, when
 from tools.untrusted import escaped, shown
 from tools.validation import argument_errors
 
-USER_PATH = "/api/backend/v1/user/{userId}"
+# The read behind every preview (the spec's operation, not a copy of its path).
+PREVIEW_READ = "fetch_user_by_id"
 
 
 async def execute(
@@ -124,11 +125,13 @@ def _success(
 async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Backend) -> ToolOutcome:
     """Say what a confirm-gated call would do, to whom, reading the user first; change nothing."""
     user_id = str(args["user_id"])
-    request = ApiRequest("GET", USER_PATH.replace("{userId}", quote(user_id, safe="")))
+    # A failed read is reported as what it is, a read: nothing was changed, whatever the gated tool does.
+    read = get_definition(PREVIEW_READ)
+    assert read is not None, PREVIEW_READ
     try:
-        response = await backend.send(request)
+        response = await backend.send(build_request(read, {"user_id": user_id}))
     except BackendError as error:
-        failed = transport_failure(definition, args, error)
+        failed = transport_failure(read, args, error)
         return _rejected_preview(
             definition, f"Could not fetch a preview: {failed.text}", None, failed.details
         )
@@ -137,7 +140,7 @@ async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Bac
             definition, f"{not_found_text(definition, args)} Nothing to do.", 404, {"reason": "not_found"}
         )
     if not response.ok:
-        failed = http_failure(definition, args, response)
+        failed = http_failure(read, args, response)
         return _rejected_preview(
             definition, f"Could not fetch a preview: {failed.text}", response.status, failed.details
         )
@@ -173,9 +176,7 @@ async def preview(definition: ToolDefinition, args: dict[str, Any], backend: Bac
 def _rejected_preview(
     definition: ToolDefinition, text: str, status: int | None, details: dict[str, Any]
 ) -> ToolOutcome:
-    details = {
-        **details,
-        "reason": details.get("reason", "confirmation_required"),
-        "preview_of": definition.name,
-    }
-    return ToolOutcome("rejected", text, http_status=status, details=details)
+    # Every caller names its reason; preview_of tells the audit that only the preview read was made.
+    return ToolOutcome(
+        "rejected", text, http_status=status, details={**details, "preview_of": definition.name}
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.tools.toolfakes import USER_ID, RecordingBackend, definition, user_body
@@ -56,6 +58,24 @@ async def test_the_preview_names_who_would_be_affected_and_their_state() -> None
         "mfa_enabled": True,
         "last_active": "2024-07-03 09:46 UTC",
     }
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("enabled", "mfa_enabled"), [(True, True), (False, False), (True, False)])
+async def test_the_preview_states_whether_the_user_is_enabled_and_has_2fa_as_read(
+    enabled: bool, mfa_enabled: bool
+) -> None:
+    # The admin decides on the state shown: a disabled user never reads as enabled, nor 2FA off as on.
+    backend = RecordingBackend(ApiResponse(200, user_body(enabled=enabled, mfa_enabled=mfa_enabled)))
+
+    outcome = await execute(definition("disable_user_2fa"), {"user_id": USER_ID}, backend)
+
+    words = re.findall(r"\w+", outcome.text)
+    assert ("enabled" in words, "disabled" in words) == (enabled, not enabled)
+    assert (re.search(r"\b2FA on\b", outcome.text) is not None) == mfa_enabled
+    assert (re.search(r"\b2FA off\b", outcome.text) is not None) == (not mfa_enabled)
+    assert outcome.details["preview"]["enabled"] is enabled
+    assert outcome.http_status == 200  # the audit records what the read was answered with
 
 
 @pytest.mark.anyio

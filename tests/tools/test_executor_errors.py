@@ -41,6 +41,8 @@ async def test_invalid_arguments_are_rejected_per_field_and_nothing_is_sent() ->
         "email_confirmed",
     ):
         assert fact in outcome.text
+    errors = outcome.details["errors"]  # the audit keeps one entry per invalid field, each one told
+    assert len(errors) == 3 and all(escaped(error) in outcome.text for error in errors)
 
 
 @pytest.mark.anyio

@@ -263,3 +263,15 @@ async def test_absent_query_arguments_are_omitted_never_sent_as_null() -> None:
     )
     await execute(definition("query_users"), {}, backend)
     assert backend.requests == [ApiRequest("GET", "/api/backend/v1/user/query")]
+
+
+@pytest.mark.anyio
+async def test_a_call_without_any_arguments_is_a_call_with_none_given() -> None:
+    # MCP lets a client leave "arguments" out: a tool with no required argument still runs.
+    page = {"users": [], "total_users": 0, "current_page": 0, "page_size": 10, "has_more_results": False}
+    backend = RecordingBackend(ApiResponse(200, page))
+
+    outcome = await execute(definition("query_users"), None, backend)
+
+    assert outcome.outcome == "ok"
+    assert backend.requests == [ApiRequest("GET", "/api/backend/v1/user/query")]

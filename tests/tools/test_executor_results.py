@@ -109,3 +109,12 @@ async def test_the_target_user_is_recorded_lower_cased() -> None:
     )
     assert outcome.target_user_id == USER_ID
     assert outcome.details["attempts"] == 1
+
+
+@pytest.mark.anyio
+async def test_a_result_records_how_many_attempts_it_took() -> None:
+    # The audit shows the retries behind a result, for reads with a rendered answer too.
+    backend = RecordingBackend(ApiResponse(200, user_body(), attempts=3))
+    outcome = await execute(definition("fetch_user_by_id"), {"user_id": USER_ID}, backend)
+    assert outcome.outcome == "ok"
+    assert outcome.details["attempts"] == 3
