@@ -51,6 +51,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "server/audit.py": ("tests/server/test_audit_trail.py", "tests/trust/test_audit_tamper_evidence.py"),
     "server/propelauth_client.py": (
         "tests/server/test_propelauth_client.py",
+        "tests/server/test_backend_answers.py",
         "tests/trust/test_failing_backends.py",
     ),
     "server/http_auth.py": ("tests/http/test_tokens_and_settings.py", "tests/http/test_bearer_*.py"),

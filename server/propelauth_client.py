@@ -197,6 +197,7 @@ class PropelAuthClient:
             )
         except httpx2.InvalidURL as exc:
             # The request cannot even be built (e.g. a 100 kB value in the query string): nothing left.
+            # httpx2 raises InvalidURL only while building URLs, so sending needs no such handler.
             raise BackendRefused(f"the request cannot be sent as HTTP ({str(exc)[:120]})") from exc
         host = host_of(built.url)
         deadline = min(self.timeout_s, remaining_s)
@@ -212,8 +213,6 @@ class PropelAuthClient:
                 f"PropelAuth at {host} did not answer in time (no whole answer within {deadline:g} s)",
                 may_have_reached=sending.maybe_sent,
             ) from exc
-        except httpx2.InvalidURL as exc:
-            raise BackendRefused(f"the request cannot be sent as HTTP ({str(exc)[:120]})") from exc
         except httpx2.TransportError as exc:
             raise _translate(exc, host, self._key) from exc
         return _Exchange(response, content, self._key)

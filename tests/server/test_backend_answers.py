@@ -23,7 +23,9 @@ from tools.backend import (
     LONGEST_NAMED_WAIT_S,
     ApiRequest,
     BackendAnswerTooLarge,
+    BackendError,
     BackendNotPropelAuth,
+    BackendRefused,
     BackendTimeout,
     BackendUnreachable,
 )
@@ -97,6 +99,52 @@ async def test_a_redirect_is_not_propelauth_and_names_where_it_points() -> None:
         await client(answering({USER_PATH: moved})).send(READ)
     assert "301" in str(raised.value) and "www.example.com" in str(raised.value)
     assert "next=" not in str(raised.value)
+
+
+@pytest.mark.parametrize("status", [300, 301, 308])
+async def test_a_write_answered_by_a_redirect_is_reported_as_not_done(status: int) -> None:
+    moved = httpx2.Response(status, headers={"location": "https://www.example.com/login"})
+    with pytest.raises(BackendNotPropelAuth) as raised:
+        await client(answering({USER_PATH: moved})).send(WRITE)
+    assert raised.value.may_have_reached is False
+
+
+async def test_a_404_and_a_host_check_of_another_shape_are_both_described() -> None:
+    routes = {
+        USER_PATH: httpx2.Response(404, json={"detail": "Not Found"}),
+        IDENTITY_PATH: httpx2.Response(200, json={"ok": True}),
+    }
+    with pytest.raises(BackendNotPropelAuth) as raised:
+        await client(answering(routes)).send(READ)
+    json_body = "with a application/json body"
+    assert f"HTTP 404 {json_body}, and {IDENTITY_PATH} answered HTTP 200 {json_body}" in str(raised.value)
+
+
+async def test_a_404_is_trusted_without_a_check_once_the_start_up_check_saw_propelauth() -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.url.path)
+        return httpx2.Response(404, json={"detail": "Not Found"})
+
+    backend = client(handler)
+    backend.note_identified()
+    assert (await backend.send(READ)).status == 404
+    assert seen == [USER_PATH]
+
+
+async def test_an_answer_not_from_propelauth_says_how_often_and_how_long_it_was_tried() -> None:
+    now = [100.0]
+    answers = [httpx2.Response(503), httpx2.Response(200, html="<html><body>Welcome</body></html>")]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        now[0] += 0.5
+        return answers.pop(0)
+
+    backend = client(handler, clock=lambda: now[0], jitter=lambda high: high)
+    with pytest.raises(BackendNotPropelAuth) as raised:
+        await backend.send(READ)
+    assert (raised.value.attempts, raised.value.elapsed_s) == (2, 1.0)  # no_sleep: the wait took no time
 
 
 async def test_a_404_from_a_host_answering_like_propelauth_is_not_found_and_checked_once() -> None:
@@ -208,6 +256,91 @@ async def test_the_retry_budget_bounds_an_attempt_longer_than_what_is_left() -> 
     assert anyio.current_time() - started < 2.0
 
 
+async def test_an_attempt_after_a_retry_gets_only_what_the_budget_has_left() -> None:
+    now = [0.0]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if now[0] == 0.0:
+            now[0] = 0.9  # the first attempt took 0.9 s of the 1 s budget
+            return httpx2.Response(503)
+        return dripping(request)
+
+    backend = client(handler, clock=lambda: now[0], jitter=lambda high: 0.0, retry_budget_s=1.0, timeout_s=30)
+    started = anyio.current_time()
+    with anyio.fail_after(5), pytest.raises(BackendTimeout):
+        await backend.send(READ)
+    assert anyio.current_time() - started < 0.8  # the 0.1 s left, not the 30 s timeout nor a second
+
+
+async def test_the_host_check_behind_a_404_gets_only_what_the_budget_has_left() -> None:
+    now = [0.0]
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        if request.url.path == IDENTITY_PATH:
+            return dripping(request)
+        now[0] = 0.9
+        return httpx2.Response(404, json={"message": "User not found"})
+
+    backend = client(handler, clock=lambda: now[0], retry_budget_s=1.0, timeout_s=30.0)
+    started = anyio.current_time()
+    with anyio.fail_after(5):
+        assert (await backend.send(READ)).status == 404  # the check was not answered: inconclusive
+    assert anyio.current_time() - started < 0.8
+
+
+class StallsAfter(httpx2.AsyncBaseTransport):
+    """Reports httpcore's trace events up to `events`, then hangs, as a real connection would stall."""
+
+    def __init__(self, *events: str) -> None:
+        self.events = events
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        for event in self.events:
+            await request.extensions["trace"](event, {})
+        await anyio.sleep_forever()
+        raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize(
+    ("events", "may_have_reached"),
+    [
+        (("connection.connect_tcp.started", "connection.connect_tcp.complete"), False),
+        (("connection.start_tls.started",), False),
+        (("connection.connect_tcp.complete", "http11.send_request_headers.started"), True),
+    ],
+    ids=["stalled-connecting", "stalled-in-tls-handshake", "stalled-after-sending-began"],
+)
+async def test_a_write_that_timed_out_before_it_began_to_leave_is_reported_as_not_sent(
+    events: tuple[str, ...], may_have_reached: bool
+) -> None:
+    http = httpx2.AsyncClient(transport=StallsAfter(*events), base_url="https://auth.example.com")
+    with anyio.fail_after(5), pytest.raises(BackendTimeout) as raised:
+        await PropelAuthClient(http, timeout_s=0.1, max_retries=0).send(WRITE)
+    assert raised.value.may_have_reached is may_have_reached
+
+
+async def test_a_request_that_cannot_be_built_as_http_is_refused_unsent_saying_why() -> None:
+    sent: list[httpx2.Request] = []
+    huge = ApiRequest("GET", "/api/backend/v1/user/query", query={"email": "x" * 100_000})
+    with pytest.raises(BackendRefused) as raised:
+        await client(sent.append).send(huge)
+    assert sent == [] and raised.value.may_have_reached is False
+    assert "cannot be sent as HTTP" in str(raised.value) and "too long" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "failure", [httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.ReadTimeout, httpx2.ReadError]
+)
+async def test_a_transport_failure_names_the_host_and_never_the_key(failure: type[Exception]) -> None:
+    def fail(request: httpx2.Request) -> httpx2.Response:
+        raise failure(f"odd failure for {API_KEY}")
+
+    with pytest.raises(BackendError) as raised:
+        await client(fail, max_retries=0).send(READ)
+    text = str(raised.value)
+    assert "auth.example.com" in text and "odd failure for [redacted]" in text and API_KEY not in text
+
+
 async def test_a_dripping_write_is_not_sent_again() -> None:
     sent: list[str] = []
 
@@ -235,14 +368,50 @@ async def test_a_huge_streamed_answer_is_cut_off_with_a_clear_error() -> None:
     with anyio.fail_after(10), pytest.raises(BackendAnswerTooLarge) as raised:
         await client(huge).send(READ)
     assert f"larger than {MAX_ANSWER_BYTES // 2**20} MiB" in str(raised.value)
+    assert "auth.example.com" in str(raised.value) and raised.value.may_have_reached is True
+
+
+class Watched(Endless):
+    read = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        Watched.read = True
+        async for chunk in super().__aiter__():
+            yield chunk
 
 
 async def test_an_answer_declaring_a_huge_length_is_refused_before_reading() -> None:
     def declared(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers={"content-length": str(10**12)}, stream=Endless())
+        return httpx2.Response(200, headers={"content-length": str(10**12)}, stream=Watched())
 
     with anyio.fail_after(5), pytest.raises(BackendAnswerTooLarge):
         await client(declared, max_answer_bytes=1024).send(READ)
+    assert Watched.read is False
+
+
+class Chunks(httpx2.AsyncByteStream):
+    def __init__(self, body: bytes, size: int) -> None:
+        self.body, self.size = body, size
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for start in range(0, len(self.body), self.size):
+            yield self.body[start : start + self.size]
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["length-declared", "streamed"])
+async def test_an_answer_of_exactly_the_cap_is_read_whole_and_a_byte_more_is_refused(declared: bool) -> None:
+    def answer(body: bytes) -> Callable[[httpx2.Request], httpx2.Response]:
+        headers = {"content-type": "application/json"}
+        if declared:
+            headers["content-length"] = str(len(body))
+        return lambda request: httpx2.Response(200, headers=headers, stream=Chunks(body, 100))
+
+    exactly = b'{"users": "' + b"x" * 1011 + b'"}'
+    assert len(exactly) == 1024
+    response = await client(answer(exactly), max_answer_bytes=1024).send(READ)
+    assert response.body == {"users": "x" * 1011}  # every chunk, joined as sent
+    with pytest.raises(BackendAnswerTooLarge):
+        await client(answer(exactly + b" "), max_answer_bytes=1024).send(READ)
 
 
 # --- Retry-After -------------------------------------------------------------------------------------
@@ -296,6 +465,21 @@ async def test_a_429_body_naming_an_endless_wait_is_clamped() -> None:
     assert (response.status, response.attempts, response.retry_after_s) == (429, 1, LONGEST_NAMED_WAIT_S)
 
 
+# --- bodies that are not JSON ------------------------------------------------------------------------
+
+
+async def test_a_text_body_is_decoded_in_its_declared_charset() -> None:
+    latin1 = {"content-type": "text/plain; charset=iso-8859-1"}
+    latin = httpx2.Response(500, content="échec".encode("latin-1"), headers=latin1)
+    assert (await client(answering({USER_PATH: latin}), max_retries=0).send(READ)).body == "échec"
+
+
+async def test_a_body_that_is_not_valid_text_is_returned_with_replacement_characters() -> None:
+    broken = httpx2.Response(500, content=b"bad \xff\xfe bytes", headers={"content-type": "text/plain"})
+    response = await client(answering({USER_PATH: broken}), max_retries=0).send(READ)
+    assert response.body == "bad \ufffd\ufffd bytes"
+
+
 # --- secrets in answers ----------------------------------------------------------------------------------
 
 
@@ -306,14 +490,36 @@ async def test_an_error_body_echoing_the_api_key_is_scrubbed_at_the_client() -> 
 
 
 @pytest.mark.parametrize(
+    ("authorization", "scrubbed"),
+    [("Bearer 12345678", True), ("Bearer 1234567", False), ("Basic 12345678", False)],
+    ids=["bearer-key-8-characters", "bearer-key-too-short-to-scrub", "not-a-bearer-key"],
+)
+async def test_only_a_bearer_key_of_eight_characters_or_more_is_scrubbed_from_answers(
+    authorization: str, scrubbed: bool
+) -> None:
+    """A shorter value is too likely to occur in an honest answer: scrubbing it would mangle answers."""
+    value = authorization.partition(" ")[2]
+    echo = httpx2.Response(500, json={"error": f"seen {value} here"})
+    http = httpx2.AsyncClient(
+        transport=httpx2.MockTransport(answering({USER_PATH: echo})),
+        base_url="https://auth.example.com",
+        headers={"Authorization": authorization},
+    )
+    response = await PropelAuthClient(http, max_retries=0).send(READ)
+    assert response.body["error"] == ("seen [redacted] here" if scrubbed else f"seen {value} here")
+
+
+@pytest.mark.parametrize(
     "check",
     [
         httpx2.Response(429, text="Rate limited. Please wait 3 seconds before trying again."),
         httpx2.Response(503),
+        httpx2.Response(500),
         httpx2.Response(403, json={"message": "This API key may not do that"}),
+        httpx2.Response(401, json={"message": "Unauthorized"}),
         httpx2.ReadTimeout("slow"),
     ],
-    ids=["rate-limited", "failing", "key-lacks-that-permission", "timeout"],
+    ids=["rate-limited", "failing", "failing-500", "key-lacks-that-permission", "key-refused", "timeout"],
 )
 async def test_a_404_stays_not_found_when_the_host_check_is_inconclusive(check: Any) -> None:
     seen: list[str] = []

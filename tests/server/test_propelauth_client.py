@@ -153,7 +153,8 @@ async def test_requests_beyond_the_in_flight_bound_wait_then_give_up_without_sen
             await call(outcomes.append)
             release.set()
     assert isinstance(outcomes[0], BackendBusy) and outcomes[0].may_have_reached is False
-    assert len(sent) == 1
+    assert outcomes[0].attempts == 0 and len(sent) == 1  # the audit records it as never sent
+    assert "1 PropelAuth requests" in str(outcomes[0]) and "0.05 s" in str(outcomes[0])  # which bound
 
 
 async def test_no_attempt_starts_once_the_retry_budget_is_spent_counting_the_attempts_themselves() -> None:
@@ -234,10 +235,11 @@ async def test_a_timeout_before_sending_is_reported_as_nothing_sent(timeout: Exc
     assert raised.value.may_have_reached is False
 
 
-async def test_the_default_retry_budget_is_fifteen_seconds_and_the_in_flight_wait_ten() -> None:
+async def test_the_defaults_are_a_15_s_budget_three_retries_eight_in_flight_waited_for_10_s() -> None:
     http = httpx2.AsyncClient(transport=httpx2.MockTransport(Script()), base_url="https://auth.example.com")
     client = PropelAuthClient(http)
-    assert (client.retry_budget_s, client.in_flight_wait_s, client.max_retries) == (15.0, 10.0, 3)
+    defaults = (client.retry_budget_s, client.max_retries, client.max_in_flight, client.in_flight_wait_s)
+    assert defaults == (15.0, 3, 8, 10.0)
 
 
 async def test_with_the_default_budget_no_retry_starts_after_fifteen_seconds() -> None:
@@ -259,3 +261,67 @@ async def test_with_the_default_budget_no_retry_starts_after_fifteen_seconds() -
 async def test_the_attempt_deadline_defaults_to_the_http_clients_timeout() -> None:
     http = httpx2.AsyncClient(transport=httpx2.MockTransport(Script()), timeout=3.0)
     assert PropelAuthClient(http).timeout_s == 3.0
+
+
+async def test_an_explicit_timeout_overrides_the_http_clients_own() -> None:
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(Script()), timeout=3.0)
+    assert PropelAuthClient(http, timeout_s=7.0).timeout_s == 7.0
+
+
+class FakeClock:
+    """A clock that moves only when the client sleeps or a handler says an attempt took time."""
+
+    def __init__(self, start: float = 100.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def taking(clock: FakeClock, seconds: float, *answers: httpx2.Response | Exception) -> Script:
+    """A Script whose every attempt takes `seconds` on the fake clock."""
+
+    class Slow(Script):
+        def __call__(self, request: httpx2.Request) -> httpx2.Response:
+            clock.now += seconds
+            return super().__call__(request)
+
+    return Slow(*answers)
+
+
+def timed_client(script: Script, clock: FakeClock, **options: float) -> PropelAuthClient:
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(script), base_url="https://auth.example.com")
+    return PropelAuthClient(http, sleep=clock.sleep, clock=clock, jitter=upper_bound, **options)  # type: ignore[arg-type]
+
+
+async def test_the_time_reported_for_an_answer_counts_every_attempt_and_wait() -> None:
+    clock = FakeClock()
+    script = taking(clock, 0.5, httpx2.Response(503), httpx2.Response(200, json={}))
+    response = await timed_client(script, clock).send(READ)
+    assert (response.attempts, response.elapsed_s) == (2, 1.25)  # 0.5 + a 0.25 s back-off + 0.5
+
+
+async def test_the_time_reported_for_a_failure_counts_every_attempt_and_wait() -> None:
+    clock = FakeClock()
+    script = taking(clock, 0.5, httpx2.ReadTimeout("slow"), httpx2.ReadTimeout("slow"))
+    with pytest.raises(BackendTimeout) as raised:
+        await timed_client(script, clock, max_retries=1).send(READ)
+    assert (raised.value.attempts, raised.value.elapsed_s) == (2, 1.25)
+
+
+async def test_a_named_wait_that_would_use_up_the_whole_budget_is_not_waited() -> None:
+    clock = FakeClock()
+    script = Script(rate_limited(15), httpx2.Response(200, json={}))
+    response = await timed_client(script, clock, retry_budget_s=15.0).send(READ)
+    assert (response.status, response.attempts, response.retry_after_s) == (429, 1, 15.0)
+
+
+async def test_a_503_naming_a_wait_backs_off_as_usual_and_is_not_reported_as_rate_limited() -> None:
+    sleeps: list[float] = []
+    retry_after = {"retry-after": "9"}
+    script = Script(httpx2.Response(503, headers=retry_after), httpx2.Response(503, headers=retry_after))
+    response = await client_for(script, sleeps, max_retries=1, jitter=upper_bound).send(READ)
+    assert (response.status, response.retry_after_s, sleeps) == (503, None, [0.25])
