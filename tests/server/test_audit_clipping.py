@@ -101,3 +101,8 @@ async def test_a_huge_metadata_argument_leaves_a_small_valid_record(client: Clie
     audited = records[-1]["arguments"]["metadata"]
     assert audited["many"][-1] == f"...[{100_000 - MAX_AUDITED_ITEMS} more items]"
     assert audited["..."] == f"[{5_003 - MAX_AUDITED_ITEMS} more entries]"
+
+
+def test_a_value_with_keys_that_are_not_strings_is_kept() -> None:
+    """Python callers may audit such a value (JSON arguments only have string keys): no crash, no change."""
+    assert clip_long_values({1: "one", None: [2]}) == {1: "one", None: [2]}
