@@ -258,7 +258,11 @@ def test_a_closed_trail_refuses_to_write(tmp_path: Path) -> None:
         trail.write({"kind": "outcome"})
 
 
-@pytest.mark.parametrize("content", [b"x", b"x\n", b"\n\nx", b"X\n\n"], ids=repr)
+@pytest.mark.parametrize(
+    "content",
+    [b"x", b"x\n", b"\n\nx", b"X\n\n"],
+    ids=["one byte", "one short line", "text after blank lines", "text before blank lines"],
+)
 def test_a_file_whose_last_line_is_not_a_record_is_not_appended_to(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_bytes(content)
@@ -269,7 +273,7 @@ def test_a_file_whose_last_line_is_not_a_record_is_not_appended_to(tmp_path: Pat
     assert path.read_bytes() == content
 
 
-@pytest.mark.parametrize("content", [b"", b"\n", b"\n\n\n"], ids=repr)
+@pytest.mark.parametrize("content", [b"", b"\n", b"\n\n\n"], ids=["empty", "one blank line", "blank lines"])
 def test_an_empty_or_blank_file_starts_a_new_chain(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_bytes(content)
@@ -277,7 +281,7 @@ def test_an_empty_or_blank_file_starts_a_new_chain(tmp_path: Path, content: byte
     assert verify(path) == (2, None)
 
 
-@pytest.mark.parametrize("ending", [b" ", b"\t", b"\r"], ids=repr)
+@pytest.mark.parametrize("ending", [b" ", b"\t", b"\r"], ids=["space", "tab", "carriage return"])
 def test_appending_to_a_file_that_verifies_intact_keeps_it_intact(tmp_path: Path, ending: bytes) -> None:
     """The next record chains to the last record's bytes as they are on disk, as verify reads them: the
     server never turns an intact verdict into a broken one (here the last line ends with whitespace)."""
