@@ -65,6 +65,15 @@ def test_deep_nesting_is_cut_at_a_depth() -> None:
     assert "nested deeper than" in json.dumps(clipped)
 
 
+def test_deep_nesting_of_arrays_is_cut_at_the_same_depth() -> None:
+    value: Any = "bottom"
+    for _ in range(1_000):
+        value = [value]
+    clipped = clip_long_values(value)
+    assert depth_of(clipped) == MAX_AUDITED_DEPTH
+    assert "nested deeper than" in json.dumps(clipped)
+
+
 def test_non_finite_numbers_become_strings_so_the_record_stays_strict_json() -> None:
     clipped = clip_long_values({"n": float("nan"), "values": [float("inf"), -float("inf"), 1.5]})
     assert clipped == {"n": "nan", "values": ["inf", "-inf", 1.5]}
