@@ -42,6 +42,11 @@ def count_values(value: Any) -> int:
     return len(items) + sum(count_values(item) for item in items)
 
 
+def test_a_string_of_exactly_the_limit_is_kept_whole_one_more_is_clipped() -> None:
+    assert clip_long_values("s" * 256) == "s" * 256
+    assert clip_long_values("s" * 257) == "s" * 256 + "...[257 chars]"
+
+
 def test_a_long_key_is_clipped_with_its_length() -> None:
     key = "k" * 10_000
     assert clip_long_values({key: 1}) == {"k" * MAX_AUDITED_KEY_CHARS + "...[10000 chars]": 1}

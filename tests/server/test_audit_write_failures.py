@@ -60,8 +60,8 @@ def test_after_a_failed_write_the_trail_says_why_stays_worth_trying_and_recovers
     trail.write({"kind": "outcome", "call_id": "before"})
     with disk_full_at(path.stat().st_size), pytest.raises(AuditUnavailable) as refused:
         trail.write({"kind": "intent", "call_id": "refused"}, durable=True)
-    reason = os.strerror(errno.EFBIG)  # the cause, as the operating system names it
-    assert reason in str(refused.value) and str(path) in str(refused.value)
+    # The file and the cause, as the operating system names it (no errno noise, no traceback).
+    assert str(refused.value) == f"cannot write audit log {path}: {os.strerror(errno.EFBIG)}"
     assert trail.unavailable_reason == str(refused.value)
     assert trail.writable  # the next intent write is the retry
     trail.write({"kind": "intent", "call_id": "after"}, durable=True)
@@ -95,3 +95,27 @@ def test_a_record_is_stamped_with_the_time_in_utc(tmp_path: Path) -> None:
     trail.close()
     stamped = datetime.fromisoformat(json.loads(path.read_text())["time"])
     assert stamped.utcoffset() == timedelta(0)
+
+
+def test_a_trail_that_cannot_open_its_file_says_which_file_and_why(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    path = blocker / "audit.jsonl"  # mkdir of its directory fails: a file is in the way
+    trail = AuditTrail(path, echo=False)
+    assert not trail.writable
+    assert trail.unavailable_reason == f"cannot use audit log {path}: {os.strerror(errno.EEXIST)}"
+
+
+def test_a_fresh_trail_reports_no_problem(tmp_path: Path) -> None:
+    trail = AuditTrail(tmp_path / "audit.jsonl", echo=False)
+    assert trail.writable and trail.unavailable_reason is None
+    trail.close()
+
+
+def test_a_record_holding_a_value_json_lacks_is_still_written(tmp_path: Path) -> None:
+    """An audit record is never lost to its content: such values are written as their text."""
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path, echo=False)
+    trail.write({"kind": "outcome", "call_id": "c", "where": tmp_path})
+    trail.close()
+    assert json.loads(path.read_text())["where"] == str(tmp_path)
