@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.audit import GENESIS_HASH, AuditTrail, verify
+from server.audit import GENESIS_HASH, AuditTrail, AuditUnavailable, verify
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -125,7 +125,11 @@ MALFORMED_LINES = {
     "seq as a boolean": b'{"seq":true,"prev_hash":"' + b"0" * 64 + b'"}',
     "seq as a float": b'{"seq":1.0,"prev_hash":"' + b"0" * 64 + b'"}',
     "seq with 5000 digits": b'{"seq":' + b"9" * 5000 + b',"prev_hash":"' + b"0" * 64 + b'"}',
+    "seq zero": b'{"seq":0,"prev_hash":"' + b"0" * 64 + b'"}',
+    "seq negative": b'{"seq":-1,"prev_hash":"' + b"0" * 64 + b'"}',
     "prev_hash missing": b'{"seq":1}',
+    "prev_hash one digit short": b'{"seq":1,"prev_hash":"' + b"0" * 63 + b'"}',
+    "prev_hash in capitals": b'{"seq":1,"prev_hash":"' + b"A" * 64 + b'"}',
     "prev_hash not a hash": b'{"seq":1,"prev_hash":12}',
     "not UTF-8": b'{"seq":1,"prev_hash":"\xff\xfe"}',
     "a JSON array": b"[1, 2]",
@@ -188,3 +192,103 @@ def test_an_existing_audit_file_keeps_its_mode(tmp_path: Path) -> None:
     path.chmod(0o640)  # e.g. an operator who lets a log shipper's group read it
     write_records(path, 1)
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_missing_directories_on_the_audit_path_are_created(tmp_path: Path) -> None:
+    """The default path (~/.local/state/propelauth-mcp/...) may lack more than one level."""
+    path = tmp_path / "state" / "propelauth-mcp" / "audit.jsonl"
+    write_records(path, 1)
+    assert verify(path) == (1, None)
+
+
+def test_any_byte_changed_in_a_record_breaks_the_chain_even_trailing_whitespace(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_records(path, 3)
+    lines = lines_of(path)
+    path.write_bytes(lines[0] + lines[1].replace(b"}\n", b"} \n") + lines[2])
+    assert verify(path) == (2, "line 3: the record before it (line 2) was edited")
+
+
+def test_a_blank_line_is_skipped_and_the_records_after_it_are_still_checked(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_records(path, 4)
+    lines = lines_of(path)
+    assert verify(path) == (4, None)
+    path.write_bytes(b"".join([lines[0], b"\n", lines[1], lines[3]]))  # a blank line, then a gap
+    good, problem = verify(path)
+    assert good == 2 and problem is not None and problem.startswith("line 4:") and "removed" in problem
+
+
+def test_the_verdict_says_whether_a_record_was_removed_or_repeated(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    write_records(path, 3)
+    first, second, third = lines_of(path)
+    path.write_bytes(first + third)
+    assert verify(path) == (1, "line 2: record seq 3 where 2 was expected (a record was removed)")
+    path.write_bytes(first + second + second)
+    assert verify(path) == (
+        2,
+        "line 3: record seq 2 where 3 was expected (a record was reordered or duplicated)",
+    )
+
+
+def test_a_line_torn_by_another_writer_stops_appends_without_burying_it(tmp_path: Path) -> None:
+    """Another server crashed mid-record after this one opened the file: the next write is refused and
+    says how to recover, the file is left as it is, and state-changing tools stay stopped."""
+    path = tmp_path / "audit.jsonl"
+    trail = AuditTrail(path, echo=False)
+    trail.write({"kind": "outcome", "call_id": "first"})
+    with open(path, "ab") as other:
+        other.write(b'{"seq":2,"prev_hash":"ab')
+    before = path.read_bytes()
+    with pytest.raises(AuditUnavailable) as refused:
+        trail.write({"kind": "intent", "call_id": "buried?"}, durable=True)
+    assert "audit verify" in str(refused.value)
+    assert path.read_bytes() == before
+    assert not trail.writable and trail.unavailable_reason == str(refused.value)
+    with pytest.raises(AuditUnavailable):
+        trail.write({"kind": "intent", "call_id": "again"})
+    assert path.read_bytes() == before
+
+
+def test_a_closed_trail_refuses_to_write(tmp_path: Path) -> None:
+    trail = AuditTrail(tmp_path / "audit.jsonl", echo=False)
+    trail.close()
+    with pytest.raises(AuditUnavailable, match="not open"):
+        trail.write({"kind": "outcome"})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"x", b"x\n", b"\n\nx", b"X\n\n"],
+    ids=["one byte", "one short line", "text after blank lines", "text before blank lines"],
+)
+def test_a_file_whose_last_line_is_not_a_record_is_not_appended_to(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(content)
+    trail = AuditTrail(path, echo=False)
+    assert not trail.writable and trail.unavailable_reason is not None
+    with pytest.raises(AuditUnavailable):
+        trail.write({"kind": "outcome"})
+    assert path.read_bytes() == content
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"\n\n\n"], ids=["empty", "one blank line", "blank lines"])
+def test_an_empty_or_blank_file_starts_a_new_chain(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(content)
+    write_records(path, 2)
+    assert verify(path) == (2, None)
+
+
+@pytest.mark.parametrize("ending", [b" ", b"\t", b"\r"], ids=["space", "tab", "carriage return"])
+def test_appending_to_a_file_that_verifies_intact_keeps_it_intact(tmp_path: Path, ending: bytes) -> None:
+    """The next record chains to the last record's bytes as they are on disk, as verify reads them: the
+    server never turns an intact verdict into a broken one (here the last line ends with whitespace)."""
+    path = tmp_path / "audit.jsonl"
+    write_records(path, 2)
+    first, second = lines_of(path)
+    path.write_bytes(first + second.rstrip(b"\n") + ending + b"\n")
+    assert verify(path) == (2, None)
+    write_records(path, 1)
+    assert verify(path) == (3, None)

@@ -42,6 +42,11 @@ def count_values(value: Any) -> int:
     return len(items) + sum(count_values(item) for item in items)
 
 
+def test_a_string_of_exactly_the_limit_is_kept_whole_one_more_is_clipped() -> None:
+    assert clip_long_values("s" * 256) == "s" * 256
+    assert clip_long_values("s" * 257) == "s" * 256 + "...[257 chars]"
+
+
 def test_a_long_key_is_clipped_with_its_length() -> None:
     key = "k" * 10_000
     assert clip_long_values({key: 1}) == {"k" * MAX_AUDITED_KEY_CHARS + "...[10000 chars]": 1}
@@ -61,6 +66,15 @@ def test_a_large_object_keeps_its_first_entries_and_says_how_many_were_dropped()
 
 def test_deep_nesting_is_cut_at_a_depth() -> None:
     clipped = clip_long_values(nested(1_000))
+    assert depth_of(clipped) == MAX_AUDITED_DEPTH
+    assert "nested deeper than" in json.dumps(clipped)
+
+
+def test_deep_nesting_of_arrays_is_cut_at_the_same_depth() -> None:
+    value: Any = "bottom"
+    for _ in range(1_000):
+        value = [value]
+    clipped = clip_long_values(value)
     assert depth_of(clipped) == MAX_AUDITED_DEPTH
     assert "nested deeper than" in json.dumps(clipped)
 
@@ -101,3 +115,8 @@ async def test_a_huge_metadata_argument_leaves_a_small_valid_record(client: Clie
     audited = records[-1]["arguments"]["metadata"]
     assert audited["many"][-1] == f"...[{100_000 - MAX_AUDITED_ITEMS} more items]"
     assert audited["..."] == f"[{5_003 - MAX_AUDITED_ITEMS} more entries]"
+
+
+def test_a_value_with_keys_that_are_not_strings_is_kept() -> None:
+    """Python callers may audit such a value (JSON arguments only have string keys): no crash, no change."""
+    assert clip_long_values({1: "one", None: [2]}) == {1: "one", None: [2]}

@@ -88,3 +88,21 @@ def test_the_marker_is_spelled_in_one_place_only() -> None:
         if redaction_literals(path)
     }
     assert spelled == {"tools/secrets.py": [REDACTED]}
+
+
+@pytest.mark.parametrize("added_later", [False, True])
+def test_a_secret_that_contains_another_is_replaced_whole(added_later: bool) -> None:
+    """An HTTP token that extends the API key (or another token) leaves no tail of itself behind."""
+    short, long = "token-0123", "an-http-token-0123-and-more"  # sorts before the short one
+    scrubber = SecretScrubber([] if added_later else [short, long])
+    if added_later:
+        scrubber.add(short)
+        scrubber.add(long)
+    assert scrubber(f"a {long} b {short} c") == f"a {REDACTED} b {REDACTED} c"
+
+
+def test_values_from_six_characters_on_are_scrubbed_shorter_ones_would_garble_text() -> None:
+    scrubber = SecretScrubber(["abcde", "vwxyz1"])
+    scrubber.add("fghij")
+    scrubber.add("klmno2")
+    assert scrubber("abcde vwxyz1 fghij klmno2") == f"abcde {REDACTED} fghij {REDACTED}"
