@@ -119,7 +119,7 @@ def main() -> None:
     print(
         f"context: {cost['tools']} tools, {cost['model_view_tokens']} tokens (cl100k, name+description+"
         f"inputSchema, compact JSON; budget 2400), {cost['model_view_bytes']} bytes; whole tools/list "
-        f"{cost['tools_list_bytes']} bytes (budget 20000)"
+        f"{cost['tools_list_bytes']} bytes (budget 20572, as tests/tools/test_budget.py)"
     )
     times = startup(args.runs)
     ratio = times["ours_median_s"] / times["minimal_median_s"]
