@@ -22,7 +22,7 @@ from tools.backend import (
 )
 from tools.derive import catalog_entry
 from tools.model import ToolDefinition, ToolOutcome
-from tools.secrets import REDACTED, SECRET_ARGUMENTS
+from tools.secrets import SECRET_ARGUMENTS, SecretScrubber
 from tools.untrusted import escaped, shown
 
 UNAUTHORIZED = (
@@ -44,24 +44,9 @@ def scrub_secrets(body: Any, arguments: Mapping[str, Any]) -> Any:
     reach neither the agent nor the audit.
     """
     secrets = [
-        value
-        for name, value in arguments.items()
-        if name in SECRET_ARGUMENTS and isinstance(value, str) and len(value) >= SHORTEST_SCRUBBED
+        value for name, value in arguments.items() if name in SECRET_ARGUMENTS and isinstance(value, str)
     ]
-    # Longest first, so that a secret containing another is replaced whole.
-    return _replace(body, sorted(secrets, key=len, reverse=True))
-
-
-def _replace(value: Any, secrets: list[str]) -> Any:
-    if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
-        return value
-    if isinstance(value, dict):
-        return {_replace(str(k), secrets): _replace(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_replace(item, secrets) for item in value]
-    return value
+    return SecretScrubber(secrets, min_length=SHORTEST_SCRUBBED).scrub_data(body)
 
 
 def check_hint(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:

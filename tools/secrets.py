@@ -37,19 +37,21 @@ def redact_arguments(arguments: dict[str, Any] | None) -> dict[str, Any]:
 
 
 class SecretScrubber:
-    """Replaces known secret values (the API key, HTTP tokens) wherever they appear in a rendered line.
+    """Replaces known secret values (the API key, HTTP tokens, a call's passwords) wherever they appear:
+    in a rendered line, or anywhere in JSON-like data (an error body that quotes what was sent).
 
     Secrets can be added after creation (the HTTP tokens are known once the settings are read); every
     line rendered after `add` is scrubbed of the new one too.
     """
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), *, min_length: int = MIN_SCRUBBED_LENGTH) -> None:
+        self._min_length = min_length
         self._secrets: list[str] = []
         for secret in secrets:
             self.add(secret)
 
     def add(self, secret: str) -> None:
-        if len(secret) >= MIN_SCRUBBED_LENGTH and secret not in self._secrets:
+        if len(secret) >= self._min_length and secret not in self._secrets:
             # Longest first, so that a secret containing another is replaced whole.
             self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
 
@@ -58,3 +60,13 @@ class SecretScrubber:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
+
+    def scrub_data(self, value: Any) -> Any:
+        """`value` (strings, lists and objects, keys included) with every known secret replaced."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {self(str(key)): self.scrub_data(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.scrub_data(item) for item in value]
+        return value
