@@ -116,7 +116,7 @@ async def test_a_404_and_a_host_check_of_another_shape_are_both_described() -> N
     }
     with pytest.raises(BackendNotPropelAuth) as raised:
         await client(answering(routes)).send(READ)
-    json_body = "with a application/json body"
+    json_body = "with a body of type application/json"
     assert f"HTTP 404 {json_body}, and {IDENTITY_PATH} answered HTTP 200 {json_body}" in str(raised.value)
 
 
