@@ -106,3 +106,26 @@ def test_values_from_six_characters_on_are_scrubbed_shorter_ones_would_garble_te
     scrubber.add("fghij")
     scrubber.add("klmno2")
     assert scrubber("abcde vwxyz1 fghij klmno2") == f"abcde {REDACTED} fghij {REDACTED}"
+
+
+def test_secrets_are_scrubbed_anywhere_in_json_like_data_keys_included() -> None:
+    scrubber = SecretScrubber(["hunter2-secret"], min_length=4)
+    body = {
+        "password": ["hunter2-secret is too common"],
+        "hunter2-secret": {"nested": ["x", "again hunter2-secret"]},
+        "count": 3,
+        "flag": None,
+    }
+
+    assert scrubber.scrub_data(body) == {
+        "password": [f"{REDACTED} is too common"],
+        REDACTED: {"nested": ["x", f"again {REDACTED}"]},
+        "count": 3,
+        "flag": None,
+    }
+    assert scrubber.scrub_data("plain hunter2-secret text") == f"plain {REDACTED} text"
+
+
+def test_a_scrubber_can_take_shorter_secrets_when_asked() -> None:
+    assert SecretScrubber(["abcd"], min_length=4)("x abcd y") == f"x {REDACTED} y"
+    assert SecretScrubber(["abcd"])("x abcd y") == "x abcd y"  # the default minimum is six characters
