@@ -98,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return serve(settings)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C before serving began or after it ended: no traceback
         return 130
     except ValueError as exc:  # a bad tool selection, found when the tool surface is built
         return _fail(str(exc))

@@ -102,10 +102,8 @@ def serve(settings: Settings) -> int:
             from server.preflight import serve_with_startup_check
             from server.stdio import serve_stdio
 
-            serve = partial(serve_stdio, audit=audit)
-            anyio.run(serve_with_startup_check, serve, server, settings, transport)
-    except KeyboardInterrupt:  # Ctrl-C before serving began or after it ended: no traceback
-        return 130
+            serve_audited = partial(serve_stdio, audit=audit)
+            anyio.run(serve_with_startup_check, serve_audited, server, settings, transport)
     finally:
         audit.close()
         if isinstance(transport, httpx2.ASGITransport):  # the in-process sandbox: its database closes

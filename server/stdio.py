@@ -57,13 +57,9 @@ async def serve_stdio(server: Server[Any], audit: AuditTrail | None = None) -> N
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
-def loop_pipes_usable(stdin_fd: int, stdout_fd: int) -> bool:
-    """Both descriptors are pipes or sockets, which the event loop reads and writes directly."""
-    return _is_pipe(stdin_fd) and _is_pipe(stdout_fd)
-
-
-def _is_pipe(fd: int) -> bool:
-    """A pipe or a socket: not a terminal (its non-blocking flag is the shell's too), nor a file."""
+def is_pipe(fd: int) -> bool:
+    """A pipe or a socket, which the event loop reads and writes directly: not a terminal (its
+    non-blocking flag is the shell's too), nor a file."""
     try:
         mode = os.fstat(fd).st_mode
     except OSError:
@@ -147,7 +143,7 @@ async def _connect_input(
     loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, wire_in: int
 ) -> Callable[[bool], None]:
     """Feed `reader` from the wire; returns close(final) to stop reading (and, when final, release)."""
-    if _is_pipe(wire_in):
+    if is_pipe(wire_in):
         transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(wire_in, "rb", buffering=0)
         )
@@ -233,7 +229,7 @@ class _BlockingWriter:
 async def _connect_output(
     loop: asyncio.AbstractEventLoop, wire_out: int
 ) -> tuple[asyncio.StreamWriter | _BlockingWriter, Callable[[], None]]:
-    if not _is_pipe(wire_out):
+    if not is_pipe(wire_out):
         return _BlockingWriter(wire_out), lambda: os.close(wire_out)
     transport, protocol = await loop.connect_write_pipe(
         asyncio.streams.FlowControlMixin, os.fdopen(wire_out, "wb", buffering=0)

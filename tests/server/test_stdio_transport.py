@@ -19,7 +19,7 @@ import mcp.types as types
 import pytest
 from mcp.server import Server
 
-from server.stdio import loop_pipes_usable, loop_stdio
+from server.stdio import is_pipe, loop_stdio
 from tests.jsonrpc import HANDSHAKE, as_lines, read_replies
 from tests.processes import read_until
 
@@ -240,8 +240,8 @@ def test_only_pipes_and_sockets_are_read_by_the_event_loop(tmp_path: Path, wire:
     regular = tmp_path / "requests.jsonl"
     regular.write_text("")
     with open(regular) as file:
-        assert not loop_pipes_usable(file.fileno(), wire["server_out"])
-    assert loop_pipes_usable(wire["server_in"], wire["server_out"])
+        assert not is_pipe(file.fileno())
+    assert is_pipe(wire["server_in"]) and is_pipe(wire["server_out"])
 
 
 def test_a_real_server_process_keeps_stray_output_off_the_wire(tmp_path: Path) -> None:
