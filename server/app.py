@@ -192,7 +192,7 @@ def _record(
     status: int | None,
     duration_ms: float | None,
     confirmed: bool | None = None,
-    target_user_id: str | None = None,
+    target: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     definition = call.definition
@@ -202,7 +202,7 @@ def _record(
         "tool": definition.name,
         "operation": definition.operation.operation_id,
         "arguments": clip_long_values(redact_arguments(call.arguments)),
-        "target_user_id": target_user_id or _target_of(call),
+        "target": clip_long_values(target or _target_of(call)),
         "confirmed": confirmed if confirmed is not None else _confirmed_of(call),
         "outcome": outcome,
         "http_status": status,
@@ -213,10 +213,9 @@ def _record(
     }
 
 
-def _target_of(call: CallContext) -> str | None:
-    name = call.definition.target_user_argument
-    value = call.arguments.get(name) if name else None
-    return clip_long_values(value.lower()) if isinstance(value, str) else None
+def _target_of(call: CallContext) -> dict[str, Any] | None:
+    """What the call acts on, from its arguments as given (before the executor has normalised them)."""
+    return call.definition.target_of(call.arguments)
 
 
 def _confirmed_of(call: CallContext) -> bool | None:
@@ -279,7 +278,7 @@ class ToolService:
                 status=outcome.http_status,
                 duration_ms=duration_ms,
                 confirmed=outcome.confirmed,
-                target_user_id=outcome.target_user_id,
+                target=outcome.target,
                 details=outcome.details,
             )
             self._write_outcome(record, durable=audited.intent_written)
@@ -345,7 +344,7 @@ def rejection_record(
         "tool": clip_long_values(tool),
         "operation": None,
         "arguments": None,
-        "target_user_id": None,
+        "target": None,
         "confirmed": None,
         "outcome": "rejected",
         "http_status": None,

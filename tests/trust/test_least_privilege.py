@@ -256,7 +256,7 @@ async def test_the_call_past_the_destructive_limit_is_refused_recorded_and_never
     assert [(rec["kind"], rec["outcome"], rec["confirmed"]) for rec in records] == [
         ("outcome", "rejected", True)
     ]
-    assert records[0]["details"]["reason"] == "refused" and records[0]["target_user_id"] == GRACE
+    assert records[0]["details"]["reason"] == "refused" and records[0]["target"] == {"user_id": GRACE}
 
 
 async def test_a_destructive_limit_of_zero_forbids_every_confirmed_destructive_call(audit_path: Path) -> None:
