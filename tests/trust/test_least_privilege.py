@@ -20,12 +20,13 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from sandbox.demo import demo_user_id
-from server.app import ToolService, create_server
+from server.app import create_server
 from server.audit import AuditTrail
 from server.cli import _parser, load_settings
 from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
+from server.tool_service import ToolService
 from tests.conftest import API_KEY, AUTH_URL, make_settings
 from tests.jsonrpc import HANDSHAKE, as_lines
 from tests.trust.conftest import RecordingSandbox, read_records
