@@ -248,8 +248,14 @@ def _derive_one(
         output_schema = _no_body_output_schema(target, lists_updated_fields(operation))
     else:
         output_schema = _clean(spec, success, _OUTPUT_KEYWORDS, shallow_maps=True)
+        if output_schema.get("type") == "array" and entry.result_key:
+            output_schema = {
+                "type": "object",
+                "required": [entry.result_key],
+                "properties": {entry.result_key: output_schema},
+            }
         if output_schema.get("type") != "object":
-            raise SpecError(f"{entry.name}: the 2xx schema is not an object")
+            raise SpecError(f"{entry.name}: the 2xx schema is not an object (an array needs a result_key)")
 
     return ToolDefinition(
         entry=entry,

@@ -74,6 +74,9 @@ def _success(
         return ToolOutcome("ok", text, structured=structured, http_status=response.status, details=details)
 
     body = response.body
+    key = definition.entry.result_key
+    if key is not None and isinstance(body, list):
+        body = {key: body}  # a JSON array on the wire; a tool's structured result is an object
     if not isinstance(body, dict) or not definition.output_conforms(body):
         return unexpected_answer(definition, args, response)
     return ToolOutcome(

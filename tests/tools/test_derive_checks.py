@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
 
 from schemas import load_spec
+from tests.tools.toolfakes import RecordingBackend
+from tools.backend import ApiResponse
 from tools.catalog import CATALOG, CatalogEntry
 from tools.derive import SpecError, derive_definitions
+from tools.executor import execute
 from tools.targets import ORG, USER
 
 
@@ -59,3 +63,38 @@ def test_a_preview_reading_a_tool_that_does_not_exist_is_a_startup_error() -> No
 def test_two_entries_with_one_name_are_a_startup_error() -> None:
     with pytest.raises(SpecError, match="same name"):
         derive_definitions(load_spec(), _catalog_with("enable_user", name="disable_user"))
+
+
+def _employee_answering_an_array() -> dict[str, object]:
+    spec = copy.deepcopy(load_spec())
+    answer = spec["paths"]["/api/backend/v1/employee/{employeeId}"]["get"]["responses"]["200"]
+    answer["content"]["application/json"]["schema"] = {"type": "array", "items": {"type": "string"}}
+    return spec
+
+
+def test_an_operation_answering_an_array_without_a_result_key_is_a_startup_error() -> None:
+    with pytest.raises(SpecError, match="fetch_employee_by_id: the 2xx schema is not an object"):
+        derive_definitions(_employee_answering_an_array())
+
+
+def test_an_array_answer_is_returned_under_the_entrys_result_key() -> None:
+    derived = derive_definitions(
+        _employee_answering_an_array(), _catalog_with("fetch_employee_by_id", result_key="emails")
+    )
+    employee = next(definition for definition in derived if definition.name == "fetch_employee_by_id")
+    assert employee.output_schema == {
+        "type": "object",
+        "required": ["emails"],
+        "properties": {"emails": {"type": "array", "items": {"type": "string"}}},
+    }
+
+
+@pytest.mark.anyio
+async def test_the_executor_wraps_an_array_answer_under_the_result_key() -> None:
+    derived = derive_definitions(
+        _employee_answering_an_array(), _catalog_with("fetch_employee_by_id", result_key="emails")
+    )
+    employee = next(definition for definition in derived if definition.name == "fetch_employee_by_id")
+    employee_id = "3f8a2c1e-6b4d-4e7a-9c2b-5d1e8f0a7b31"
+    outcome = await execute(employee, {"employee_id": employee_id}, RecordingBackend(ApiResponse(200, ["a"])))
+    assert outcome.outcome == "ok" and outcome.structured == {"emails": ["a"]}

@@ -46,6 +46,9 @@ class CatalogEntry:
     schema_extras: dict[str, Any] = field(default_factory=dict)
     # Text for a success without a response body, formatted with the arguments.
     done: str | None = None
+    # For an operation that answers a JSON array (a batch fetch): the key it is returned under, since a
+    # tool's structured result is an object.
+    result_key: str | None = None
 
 
 OPEN_WORLD = True  # every tool talks to PropelAuth, an external service
