@@ -20,6 +20,9 @@ MEMBERSHIP_KEYS = {
     "inherited_user_roles_plus_current_role",
     "user_permissions",
 }
+# The optional keys the sandbox sends as well (the SDK reads them when present).
+MEMBERSHIP_OPTIONAL_KEYS = {"org_role_structure", "additional_roles", "legacy_org_id"}
+MEMBERSHIP_WIRE_KEYS = MEMBERSHIP_KEYS | MEMBERSHIP_OPTIONAL_KEYS
 
 
 def client_for(app: Starlette, *, api_key: str | None = API_KEY) -> httpx2.AsyncClient:
