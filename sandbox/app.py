@@ -19,8 +19,6 @@ from sandbox.state import Sandbox
 from sandbox.store import Store
 from sandbox.web import API
 
-MAGIC_LINK_PATH = magic_links.MAGIC_LINK_PATH
-
 _BOTH_PUT_AND_POST = ["PUT", "POST"]  # node/python send PUT, the Rust crate POST: both are accepted
 
 
@@ -88,7 +86,7 @@ def _routes() -> list[Route]:
         Route(
             "/api/v1/token_verification_metadata", access_tokens.token_verification_metadata, methods=["GET"]
         ),
-        Route(MAGIC_LINK_PATH, magic_links.redeem_magic_link, methods=["GET"]),
+        Route(magic_links.MAGIC_LINK_PATH, magic_links.redeem_magic_link, methods=["GET"]),
     ]
 
 
