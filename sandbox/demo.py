@@ -1,21 +1,43 @@
 """The demo data set, loaded with `seed=True` / `--seed` so a first `query_users` shows something.
 
-Three organizations and 36 users, plus two employees. Everything is fixed (ids derived from the
-email, timestamps from a fixed start), so documentation and tests can name them.
+Three organizations, 36 users, four invites (one expired) and two employees. Ids are fixed (derived
+from the email), user timestamps run from a fixed start; invite times are relative to the seeding
+moment so that pending invites are pending whenever the sandbox starts. Documentation and tests
+can name them all. Roles and role mappings are described in sandbox/roles.py.
 
 Organizations (org id, name, url-safe name):
   2f1c6c0e-8a4b-4d2e-9b7a-0c5d3e1f2a01  Lumen Labs         lumen-labs
+      domain example.com, members must have it (domain_restrict), max_users 50,
+      legacy_org_id "lumen-0001", default roles
   7b3d9e2a-1c5f-4a8b-8e6d-2f4a6c8e0b02  Northwind Traders  northwind-traders
+      domain northwind.example (+ northwind-traders.example), auto-join by domain, no limit,
+      legacy_org_id "nw-legacy-1987", default roles
   c4e8a1b6-5d2f-4e9a-a3c7-9b1d5f7e3c03  Harbor Health      harbor-health
+      domain harborhealth.example, AT ITS max_users (11 of 11), legacy_org_id "sf:0015g00000HHx01",
+      subscribed to the "Clinical Roles" role mapping
 
 Users worth knowing (all emails are @example.com):
   ada@example.com          Ada Lovelace, Owner of Lumen Labs and Member of Northwind Traders,
-                           username "ada", password set, 2FA on
-  grace.hopper@example.com Admin of Lumen Labs
+                           username "ada", password set, 2FA on (TOTP)
+  grace.hopper@example.com Admin of Lumen Labs, additional role Billing Admin
+  margaret.hamilton@...    Admin of Lumen Labs, additional role Support Agent
+  marcus.reed@example.com  Owner of Northwind Traders, 2FA by SMS (phone ending 4821)
+  chloe.martin@example.com Admin of Northwind Traders, additional role Billing Admin
+  nora.kelly@example.com   Owner of Harbor Health
+  ibrahim.yusuf@...        Admin of Harbor Health, additional role Compliance Auditor
+  yuki.tanaka, zoe.dubois  Clinicians of Harbor Health
   tomas.novak@example.com  disabled
   kenji.watanabe@example.com   migrated (legacy_user_id "auth0|kenji-5521"), unconfirmed email
-  sofia.rossi@example.com  member of no organization
+  sofia.rossi@example.com  member of no organization; invited to Northwind Traders
+  liam.murphy@example.com  member of no organization; signed up with query parameters
+                           utm_source=newsletter, utm_campaign=spring-launch
 Every other user's email is `first.last@example.com` (e.g. alan.turing@example.com).
+
+Pending invites (invitee, org, role, inviter):
+  jordan.blake@example.com  Lumen Labs         Member + Billing Admin  ada@example.com
+  noor.hassan@example.com   Lumen Labs         Admin                   grace.hopper@example.com
+  sofia.rossi@example.com   Northwind Traders  Member                  chloe.martin@example.com
+  sam.taylor@example.com    Northwind Traders  Member  (EXPIRED two days ago: not listed)
 
 Demo users that have a password share DEMO_PASSWORD (hashed once per process, salted).
 
@@ -28,11 +50,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sandbox import passwords
+from sandbox.invite_store import INVITE_LIFETIME_SECONDS, NewInvite
+from sandbox.org_store import NewOrg
 from sandbox.store import NewUser, Store
 
 DEMO_PASSWORD = "sandbox-demo-password"
@@ -42,10 +67,54 @@ LUMEN_LABS = "2f1c6c0e-8a4b-4d2e-9b7a-0c5d3e1f2a01"
 NORTHWIND = "7b3d9e2a-1c5f-4a8b-8e6d-2f4a6c8e0b02"
 HARBOR_HEALTH = "c4e8a1b6-5d2f-4e9a-a3c7-9b1d5f7e3c03"
 
-ORGS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    (LUMEN_LABS, "Lumen Labs", "lumen-labs", {"plan": "enterprise", "region": "eu-west"}),
-    (NORTHWIND, "Northwind Traders", "northwind-traders", {"plan": "growth", "region": "us-east"}),
-    (HARBOR_HEALTH, "Harbor Health", "harbor-health", {"plan": "starter", "region": "us-west"}),
+CLINICAL_ROLES = "Clinical Roles"
+
+
+class DemoOrg(NamedTuple):
+    org_id: str
+    name: str
+    url_safe_org_name: str
+    metadata: dict[str, Any]
+    domain: str
+    extra_domains: tuple[str, ...] = ()
+    domain_autojoin: bool = False
+    domain_restrict: bool = False
+    max_users: int | None = None
+    custom_role_mapping_name: str | None = None
+    legacy_org_id: str | None = None
+
+
+ORGS: tuple[DemoOrg, ...] = (
+    DemoOrg(
+        LUMEN_LABS,
+        "Lumen Labs",
+        "lumen-labs",
+        {"plan": "enterprise", "region": "eu-west"},
+        domain="example.com",
+        domain_restrict=True,
+        max_users=50,
+        legacy_org_id="lumen-0001",
+    ),
+    DemoOrg(
+        NORTHWIND,
+        "Northwind Traders",
+        "northwind-traders",
+        {"plan": "growth", "region": "us-east"},
+        domain="northwind.example",
+        extra_domains=("northwind-traders.example",),
+        domain_autojoin=True,
+        legacy_org_id="nw-legacy-1987",
+    ),
+    DemoOrg(
+        HARBOR_HEALTH,
+        "Harbor Health",
+        "harbor-health",
+        {"plan": "starter", "region": "us-west"},
+        domain="harborhealth.example",
+        max_users=11,  # exactly its number of members: the org at its limit
+        custom_role_mapping_name=CLINICAL_ROLES,
+        legacy_org_id="sf:0015g00000HHx01",
+    ),
 )
 
 EMPLOYEES: dict[str, str] = {
@@ -70,6 +139,10 @@ class DemoUser:
     enabled: bool = True
     email_confirmed: bool = True
     legacy_user_id: str | None = None
+    # (org id, additional roles) for memberships that hold more than their role.
+    additional_roles: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    sms_mfa_suffix: str | None = None
+    signup_query_parameters: dict[str, str] | None = None
 
     @property
     def address(self) -> str:
@@ -85,19 +158,31 @@ USERS: tuple[DemoUser, ...] = (
         username="ada",
         mfa=True,
     ),
-    DemoUser("Grace", "Hopper", ((LUMEN_LABS, "Admin"),), username="ghopper"),
+    DemoUser(
+        "Grace",
+        "Hopper",
+        ((LUMEN_LABS, "Admin"),),
+        username="ghopper",
+        additional_roles=((LUMEN_LABS, ("Billing Admin",)),),
+    ),
     DemoUser("Alan", "Turing", ((LUMEN_LABS, "Member"),)),
     DemoUser("Katherine", "Johnson", ((LUMEN_LABS, "Member"),), mfa=True),
     DemoUser("Linus", "Berg", ((LUMEN_LABS, "Member"),), with_password=False),
-    DemoUser("Margaret", "Hamilton", ((LUMEN_LABS, "Admin"),), username="mhamilton"),
+    DemoUser(
+        "Margaret",
+        "Hamilton",
+        ((LUMEN_LABS, "Admin"),),
+        username="mhamilton",
+        additional_roles=((LUMEN_LABS, ("Support Agent",)),),
+    ),
     DemoUser("Tomas", "Novak", ((LUMEN_LABS, "Member"),), enabled=False),
     DemoUser("Amara", "Okafor", ((LUMEN_LABS, "Member"),)),
     DemoUser("Lucia", "Fernandez", ((LUMEN_LABS, "Member"),), with_password=False),
     DemoUser("Hannah", "Schmidt", ((LUMEN_LABS, "Member"),)),
     DemoUser("Ravi", "Patel", ((LUMEN_LABS, "Member"),), username="ravi.p"),
     DemoUser("Elena", "Petrova", ((LUMEN_LABS, "Member"),)),
-    DemoUser("Marcus", "Reed", ((NORTHWIND, "Owner"),), username="mreed", mfa=True),
-    DemoUser("Chloe", "Martin", ((NORTHWIND, "Admin"),)),
+    DemoUser("Marcus", "Reed", ((NORTHWIND, "Owner"),), username="mreed", sms_mfa_suffix="4821"),
+    DemoUser("Chloe", "Martin", ((NORTHWIND, "Admin"),), additional_roles=((NORTHWIND, ("Billing Admin",)),)),
     DemoUser(
         "Kenji",
         "Watanabe",
@@ -114,9 +199,14 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("Priyanka", "Rao", ((NORTHWIND, "Member"),), email_confirmed=False),
     DemoUser("Diego", "Alvarez", ((NORTHWIND, "Member"),)),
     DemoUser("Nora", "Kelly", ((HARBOR_HEALTH, "Owner"),), mfa=True),
-    DemoUser("Ibrahim", "Yusuf", ((HARBOR_HEALTH, "Admin"),)),
-    DemoUser("Yuki", "Tanaka", ((HARBOR_HEALTH, "Member"),), username="ytanaka"),
-    DemoUser("Zoe", "Dubois", ((HARBOR_HEALTH, "Member"),), with_password=False),
+    DemoUser(
+        "Ibrahim",
+        "Yusuf",
+        ((HARBOR_HEALTH, "Admin"),),
+        additional_roles=((HARBOR_HEALTH, ("Compliance Auditor",)),),
+    ),
+    DemoUser("Yuki", "Tanaka", ((HARBOR_HEALTH, "Clinician"),), username="ytanaka"),
+    DemoUser("Zoe", "Dubois", ((HARBOR_HEALTH, "Clinician"),), with_password=False),
     DemoUser("Ethan", "Brooks", ((HARBOR_HEALTH, "Member"),)),
     DemoUser("Aisha", "Khan", ((HARBOR_HEALTH, "Member"),)),
     DemoUser("Mateo", "Silva", ((HARBOR_HEALTH, "Member"),), enabled=False),
@@ -125,7 +215,14 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("Olivia", "Brown", ((HARBOR_HEALTH, "Member"),), legacy_user_id="cognito-olivia-0192"),
     DemoUser("Kwame", "Mensah", ((HARBOR_HEALTH, "Admin"),)),
     DemoUser("Sofia", "Rossi", ()),
-    DemoUser("Liam", "Murphy", (), with_password=False, email_confirmed=False),
+    DemoUser(
+        "Liam",
+        "Murphy",
+        (),
+        with_password=False,
+        email_confirmed=False,
+        signup_query_parameters={"utm_source": "newsletter", "utm_campaign": "spring-launch"},
+    ),
 )
 
 
@@ -141,10 +238,67 @@ def _demo_password_hash() -> str:
     return passwords.hash_password(DEMO_PASSWORD)
 
 
-def seed_demo(store: Store) -> None:
-    """Load the demo organizations, users and employees into `store`."""
-    for org_id, name, url_safe, metadata in ORGS:
-        store.add_org(org_id, name, url_safe, metadata)
+# (invitee, org, role, additional roles, inviter, hours before seeding the invite was made)
+INVITES: tuple[tuple[str, str, str, tuple[str, ...], str, int], ...] = (
+    ("jordan.blake@example.com", LUMEN_LABS, "Member", ("Billing Admin",), KNOWN_USER_EMAIL, 48),
+    ("noor.hassan@example.com", LUMEN_LABS, "Admin", (), "grace.hopper@example.com", 24),
+    ("sofia.rossi@example.com", NORTHWIND, "Member", (), "chloe.martin@example.com", 3),
+    # made nine days ago, so it expired two days ago: not pending any more
+    ("sam.taylor@example.com", NORTHWIND, "Member", (), "marcus.reed@example.com", 9 * 24),
+)
+EXPIRED_INVITE_EMAIL = "sam.taylor@example.com"
+
+
+def _seed_orgs(store: Store) -> None:
+    for index, org in enumerate(ORGS):
+        store.orgs.insert(
+            NewOrg(
+                org_id=org.org_id,
+                name=org.name,
+                created_at=_FIRST_CREATED_AT - (len(ORGS) - index) * _DAY,
+                url_safe_org_name=org.url_safe_org_name,
+                metadata=org.metadata,
+                max_users=org.max_users,
+                domain=org.domain,
+                extra_domains=list(org.extra_domains),
+                domain_autojoin=org.domain_autojoin,
+                domain_restrict=org.domain_restrict,
+                custom_role_mapping_name=org.custom_role_mapping_name,
+                legacy_org_id=org.legacy_org_id,
+            )
+        )
+
+
+def _sms_factor(demo: DemoUser) -> list[dict[str, str]] | None:
+    if demo.sms_mfa_suffix is None:
+        return None
+    phone_id = str(uuid.UUID(bytes=hashlib.sha256(demo.address.encode()).digest()[:16], version=4))
+    return [{"mfa_phone_number_suffix": demo.sms_mfa_suffix, "mfa_phone_id": phone_id}]
+
+
+def _seed_invites(store: Store, now: int) -> None:
+    for email, org_id, role, additional, inviter, hours_ago in INVITES:
+        created_at = now - hours_ago * 3600
+        store.invites.put(
+            NewInvite(
+                org_id=org_id,
+                invitee_email=email,
+                role=role,
+                additional_roles=additional,
+                created_at=created_at,
+                expires_at=created_at + INVITE_LIFETIME_SECONDS,
+                inviter_email=inviter,
+                inviter_user_id=demo_user_id(inviter),
+            )
+        )
+
+
+def seed_demo(store: Store, now: int | None = None) -> None:
+    """Load the demo organizations, users, memberships, invites and employees into `store`.
+
+    `now` (seconds since the epoch, default the current time) anchors the invites' times.
+    """
+    _seed_orgs(store)
     for index, demo in enumerate(USERS):
         created_at = _FIRST_CREATED_AT + index * _DAY
         user_id = demo_user_id(demo.address)
@@ -158,6 +312,7 @@ def seed_demo(store: Store) -> None:
                 email_confirmed=demo.email_confirmed,
                 password_hash=_demo_password_hash() if demo.with_password else None,
                 mfa_secret="JBSWY3DPEHPK3PXP" if demo.mfa else None,
+                mfa_phones=_sms_factor(demo),
                 username=demo.username,
                 first_name=demo.first_name,
                 last_name=demo.last_name,
@@ -168,9 +323,12 @@ def seed_demo(store: Store) -> None:
                 properties={"favorite_color": ("teal", "amber", "violet")[index % 3]}
                 if index % 2 == 0
                 else {},
+                signup_query_parameters=demo.signup_query_parameters,
             )
         )
+        extras = dict(demo.additional_roles)
         for org_id, role in demo.memberships:
-            store.add_membership(user_id, org_id, role)
+            store.orgs.add_member(user_id, org_id, role, extras.get(org_id, ()))
+    _seed_invites(store, int(time.time()) if now is None else now)
     for employee_id, email in EMPLOYEES.items():
         store.add_employee(employee_id, email)

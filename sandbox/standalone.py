@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
     import uvicorn
 
+    from sandbox.state import Sandbox
+
 logger = logging.getLogger("sandbox")
 
 DEFAULT_HOST = "127.0.0.1"
@@ -49,7 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", action="store_true", help="load the demo data set into a new, empty store")
     parser.add_argument("--auth-url", help="the Auth URL tokens are issued for (default http://HOST:PORT)")
     parser.add_argument("--rate-limit", metavar="N/SECONDS", help="answer 429 beyond N requests per SECONDS")
+    parser.add_argument(
+        "--no-orgs",
+        action="store_true",
+        help="act as a project without organizations: 426 on org, membership and invite endpoints",
+    )
     return parser
+
+
+def apply_project_switches(sandbox: Sandbox, args: argparse.Namespace) -> None:
+    """Set the emulated project's switches from the command line."""
+    sandbox.orgs_enabled = not args.no_orgs
 
 
 def main(argv: list[str]) -> int:
@@ -75,6 +87,7 @@ def main(argv: list[str]) -> int:
 
     app = create_app(api_key=api_key, db_path=db_path, auth_url=args.auth_url or base_url, seed=args.seed)
     app.state.sandbox.rate_limit = rate_limit
+    apply_project_switches(app.state.sandbox, args)
     # log_config=None: uvicorn's default config sends access logs to stdout.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
     server = _announcing_server(config, _announcement(base_url, db_path, None if args.api_key else api_key))

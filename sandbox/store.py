@@ -1,4 +1,9 @@
-"""SQLite storage for the sandbox: users, organizations, employees, magic links, key material.
+"""SQLite storage for the sandbox: the connection, users, employees, magic links, key material.
+
+Organizations and memberships have their queries in sandbox/org_store.py, invites in
+sandbox/invite_store.py (`store.orgs`, `store.invites`); this class owns the connection they share.
+The schema only grows: tables are created if missing and new columns added to an older database
+file (additive ALTER TABLE), so a persisted --db keeps its data across versions.
 
 Every method is synchronous and serialised by one lock, because the connection is shared by
 the event loop thread and test threads (schemathesis drives ASGI apps from its own thread).
@@ -15,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import roles
+from sandbox import invite_store, org_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -45,18 +50,6 @@ CREATE TABLE IF NOT EXISTS users (
     update_password_required INTEGER NOT NULL DEFAULT 0,
     session_generation INTEGER NOT NULL DEFAULT 0
 );
-CREATE TABLE IF NOT EXISTS orgs (
-    org_id TEXT PRIMARY KEY,
-    org_name TEXT NOT NULL,
-    url_safe_org_name TEXT NOT NULL,
-    org_metadata TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS memberships (
-    user_id TEXT NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-    org_id TEXT NOT NULL REFERENCES orgs(org_id) ON DELETE CASCADE,
-    role TEXT NOT NULL,
-    PRIMARY KEY (user_id, org_id)
-);
 CREATE TABLE IF NOT EXISTS employees (employee_id TEXT PRIMARY KEY, email TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS magic_links (
     token_hash TEXT PRIMARY KEY,
@@ -68,6 +61,13 @@ CREATE TABLE IF NOT EXISTS magic_links (
     redirect_to_url TEXT
 );
 """
+
+# Columns added after the first release (see org_store.COLUMNS for the org tables').
+_COLUMNS: dict[str, dict[str, str]] = {
+    "users": {"signup_query_parameters": "TEXT", "mfa_phones": "TEXT"},
+    "magic_links": {"signup_query_parameters": "TEXT"},
+    **org_store.COLUMNS,
+}
 
 # SQLite integers are signed 64-bit; an OFFSET beyond this cannot match a row anyway.
 _MAX_SQL_INT = 2**63 - 1
@@ -115,6 +115,10 @@ class NewUser:
     metadata: dict[str, Any] | None = None
     properties: dict[str, Any] = field(default_factory=dict)
     update_password_required: bool = False
+    # SMS second factors: [{"mfa_phone_number_suffix", "mfa_phone_id"}]; None: no phone enrolled.
+    mfa_phones: list[dict[str, str]] | None = None
+    # The query parameters of the sign-up page (from a magic link that created the user).
+    signup_query_parameters: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,7 @@ class MagicLinkRecord:
     used: bool
     create_user: bool
     redirect_to_url: str | None
+    signup_query_parameters: dict[str, str] | None = None
 
 
 class Store:
@@ -139,17 +144,28 @@ class Store:
             )
             with self._lock:
                 self._conn.execute("PRAGMA foreign_keys = ON")
-                self._conn.executescript(_SCHEMA)
+                self._conn.executescript(_SCHEMA + org_store.SCHEMA + invite_store.SCHEMA)
+                self._add_missing_columns()
         except BaseException:  # e.g. a file that is not a database: do not leave it open
             self._conn.close()
             raise
+
+        self.orgs = org_store.OrgStore(self)
+        self.invites = invite_store.InviteStore(self)
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in _COLUMNS.items():
+            present = {row["name"] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns.items():
+                if name not in present:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -159,31 +175,35 @@ class Store:
                 raise
             self._conn.execute("COMMIT")
 
-    def _one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row | None:
         with self._lock:
             row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
             return row
 
+    def all(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
     # --- key/value ------------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self._one("SELECT value FROM meta WHERE key = ?", (key,))
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
         return None if row is None else str(row["value"])
 
     def set_meta_if_absent(self, key: str, value: str) -> str:
         """Store `value` unless one is already there; return the value that is stored."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
             return str(conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()["value"])
 
     # --- users: reads ---------------------------------------------------------------------
 
     def count_users(self) -> int:
-        row = self._one("SELECT COUNT(*) AS n FROM users")
+        row = self.one("SELECT COUNT(*) AS n FROM users")
         return 0 if row is None else int(row["n"])
 
     def is_empty(self) -> bool:
-        row = self._one(
+        row = self.one(
             "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM orgs)"
             " + (SELECT COUNT(*) FROM employees) AS n"
         )
@@ -191,19 +211,52 @@ class Store:
 
     def get_user(self, user_id: str, *, include_orgs: bool = False) -> dict[str, Any] | None:
         """The user as the service returns it (wire format), or None."""
-        row = self._one("SELECT * FROM users WHERE user_id = ?", (user_id,))
-        return None if row is None else self._to_wire(row, include_orgs)
+        row = self.one("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        return None if row is None else self.user_to_wire(row, include_orgs)
 
     def user_id_by_email(self, email: str) -> str | None:
-        row = self._one("SELECT user_id FROM users WHERE email_key = ?", (fold(email),))
+        row = self.one("SELECT user_id FROM users WHERE email_key = ?", (fold(email),))
         return None if row is None else str(row["user_id"])
 
     def user_id_by_username(self, username: str) -> str | None:
-        row = self._one("SELECT user_id FROM users WHERE username_key = ?", (fold(username),))
+        row = self.one("SELECT user_id FROM users WHERE username_key = ?", (fold(username),))
         return None if row is None else str(row["user_id"])
 
+    def mfa_setup(self, user_id: str) -> tuple[bool, dict[str, Any] | None]:
+        """Whether the user exists, and its second factor as `mfa_setup` says it (None: none)."""
+        row = self.one("SELECT mfa_secret, mfa_phones FROM users WHERE user_id = ?", (user_id,))
+        if row is None:
+            return False, None
+        if row["mfa_phones"] is not None:
+            return True, {"type": "Phone", "phone_numbers": json.loads(row["mfa_phones"])}
+        return True, None if row["mfa_secret"] is None else {"type": "Totp"}
+
+    def signup_query_parameters(self, user_id: str) -> dict[str, str] | None:
+        """What the sign-up carried ({} if nothing), or None if there is no such user."""
+        row = self.one("SELECT signup_query_parameters FROM users WHERE user_id = ?", (user_id,))
+        if row is None:
+            return None
+        stored = row["signup_query_parameters"]
+        return {} if stored is None else dict(json.loads(stored))
+
+    def users_by(self, column: str, values: list[str], *, include_orgs: bool) -> list[dict[str, Any]]:
+        """The users whose `column` (user_id, email_key, username_key) is among `values`, in their order.
+
+        Unknown values are left out, repeated ones answered once.
+        """
+        if column not in ("user_id", "email_key", "username_key"):
+            raise ValueError(f"not a lookup column: {column}")
+        keys = list(dict.fromkeys(values if column == "user_id" else [fold(v) for v in values]))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), 500):  # SQLite caps the number of bound parameters
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.all(f"SELECT * FROM users WHERE {column} IN ({marks})", chunk):
+                found[row[column]] = self.user_to_wire(row, include_orgs)
+        return [found[key] for key in keys if key in found]
+
     def session_generation(self, user_id: str) -> int | None:
-        row = self._one("SELECT session_generation FROM users WHERE user_id = ?", (user_id,))
+        row = self.one("SELECT session_generation FROM users WHERE user_id = ?", (user_id,))
         return None if row is None else int(row["session_generation"])
 
     def query_users(
@@ -235,7 +288,7 @@ class Store:
                 f"SELECT * FROM users {clause} ORDER BY {ORDER_BY_SQL[order_by]} LIMIT ? OFFSET ?",
                 [*params, page_size, offset],
             ).fetchall()
-            return [self._to_wire(row, include_orgs) for row in rows], total
+            return [self.user_to_wire(row, include_orgs) for row in rows], total
 
     # --- users: writes --------------------------------------------------------------------
 
@@ -259,14 +312,14 @@ class Store:
 
     def insert_user(self, user: NewUser) -> None:
         """Insert a user; raises Conflict if the email or username is taken."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             self._check_unique(conn, user.user_id, user.email, user.username)
             conn.execute(
                 """INSERT INTO users (user_id, email, email_key, email_confirmed, password_hash,
                     migrated_password_hash, mfa_secret, username, username_key, first_name, last_name,
                     picture_url, enabled, can_create_orgs, created_at, last_active_at, legacy_user_id,
-                    metadata, properties, update_password_required)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    metadata, properties, update_password_required, mfa_phones, signup_query_parameters)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     user.user_id,
                     user.email,
@@ -288,6 +341,10 @@ class Store:
                     None if user.metadata is None else json.dumps(user.metadata),
                     json.dumps(user.properties),
                     user.update_password_required,
+                    None if user.mfa_phones is None else json.dumps(user.mfa_phones),
+                    None
+                    if user.signup_query_parameters is None
+                    else json.dumps(user.signup_query_parameters),
                 ),
             )
 
@@ -298,6 +355,8 @@ class Store:
             "password_hash",
             "migrated_password_hash",
             "mfa_secret",
+            "mfa_phones",
+            "can_create_orgs",
             "username",
             "first_name",
             "last_name",
@@ -320,7 +379,7 @@ class Store:
         unknown = set(changes) - self._UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             row = conn.execute("SELECT properties FROM users WHERE user_id = ?", (user_id,)).fetchone()
             if row is None:
                 return False
@@ -330,8 +389,9 @@ class Store:
                 columns["email_key"] = fold(columns["email"])
             if "username" in columns:
                 columns["username_key"] = fold(columns["username"])
-            if "metadata" in columns:
-                columns["metadata"] = json.dumps(columns["metadata"])
+            for name in ("metadata", "mfa_phones"):
+                if columns.get(name) is not None:
+                    columns[name] = json.dumps(columns[name])
             if "properties" in columns:
                 merged = {**json.loads(row["properties"] or "{}"), **columns["properties"]}
                 columns["properties"] = json.dumps(merged)
@@ -344,73 +404,39 @@ class Store:
 
     def bump_session_generation(self, user_id: str) -> bool:
         """Invalidate every session of the user (the sandbox keeps no sessions, only their epoch)."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE users SET session_generation = session_generation + 1 WHERE user_id = ?", (user_id,)
             )
             return cursor.rowcount == 1
 
     def delete_user(self, user_id: str) -> bool:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             return conn.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount == 1
 
-    # --- organizations ----------------------------------------------------------------------
-
-    def add_org(self, org_id: str, org_name: str, url_safe_org_name: str, metadata: dict[str, Any]) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO orgs (org_id, org_name, url_safe_org_name, org_metadata) VALUES (?, ?, ?, ?)",
-                (org_id, org_name, url_safe_org_name, json.dumps(metadata)),
-            )
-
-    def add_membership(self, user_id: str, org_id: str, role: str) -> None:
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO memberships (user_id, org_id, role) VALUES (?, ?, ?)",
-                (user_id, org_id, role),
-            )
-
     def memberships(self, user_id: str) -> dict[str, dict[str, Any]]:
-        """Org id -> membership with the seven keys the official SDKs require."""
-        with self._lock:
-            rows = self._conn.execute(
-                """SELECT o.org_id, o.org_name, o.url_safe_org_name, o.org_metadata, m.role
-                   FROM memberships m JOIN orgs o ON o.org_id = m.org_id
-                   WHERE m.user_id = ? ORDER BY o.org_name""",
-                (user_id,),
-            ).fetchall()
-        return {
-            row["org_id"]: {
-                "org_id": row["org_id"],
-                "org_name": row["org_name"],
-                "org_metadata": json.loads(row["org_metadata"]),
-                "url_safe_org_name": row["url_safe_org_name"],
-                "user_role": row["role"],
-                "inherited_user_roles_plus_current_role": roles.inherited_roles_plus_current(row["role"]),
-                "user_permissions": roles.permissions_for(row["role"]),
-            }
-            for row in rows
-        }
+        """Org id -> membership, as in a User's `org_id_to_org_info` and in access tokens."""
+        return self.orgs.memberships(user_id)
 
     # --- employees --------------------------------------------------------------------------
 
     def add_employee(self, employee_id: str, email: str) -> None:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO employees (employee_id, email) VALUES (?, ?)", (employee_id, email)
             )
 
     def employee_email(self, employee_id: str) -> str | None:
-        row = self._one("SELECT email FROM employees WHERE employee_id = ?", (employee_id,))
+        row = self.one("SELECT email FROM employees WHERE employee_id = ?", (employee_id,))
         return None if row is None else str(row["email"])
 
     # --- magic links ------------------------------------------------------------------------
 
     def add_magic_link(self, token_hash: str, record: MagicLinkRecord) -> None:
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             conn.execute(
                 """INSERT INTO magic_links (token_hash, email, expires_at, single_use, used, create_user,
-                   redirect_to_url) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                   redirect_to_url, signup_query_parameters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     token_hash,
                     record.email,
@@ -419,12 +445,15 @@ class Store:
                     record.used,
                     record.create_user,
                     record.redirect_to_url,
+                    None
+                    if record.signup_query_parameters is None
+                    else json.dumps(record.signup_query_parameters),
                 ),
             )
 
     def consume_magic_link(self, token_hash: str, now: int) -> MagicLinkRecord | None:
         """Mark the link used and return it, or None if unknown, expired or already used."""
-        with self._transaction() as conn:
+        with self.transaction() as conn:
             row = conn.execute("SELECT * FROM magic_links WHERE token_hash = ?", (token_hash,)).fetchone()
             if row is None or row["expires_at"] <= now or (row["single_use"] and row["used"]):
                 return None
@@ -436,11 +465,14 @@ class Store:
                 used=True,
                 create_user=bool(row["create_user"]),
                 redirect_to_url=row["redirect_to_url"],
+                signup_query_parameters=None
+                if row["signup_query_parameters"] is None
+                else json.loads(row["signup_query_parameters"]),
             )
 
     # --- wire format ------------------------------------------------------------------------
 
-    def _to_wire(self, row: sqlite3.Row, include_orgs: bool) -> dict[str, Any]:
+    def user_to_wire(self, row: sqlite3.Row, include_orgs: bool) -> dict[str, Any]:
         user: dict[str, Any] = {
             "user_id": row["user_id"],
             "email": row["email"],
@@ -452,7 +484,7 @@ class Store:
             "picture_url": row["picture_url"],
             "locked": bool(row["locked"]),
             "enabled": bool(row["enabled"]),
-            "mfa_enabled": row["mfa_secret"] is not None,
+            "mfa_enabled": row["mfa_secret"] is not None or row["mfa_phones"] is not None,
             "can_create_orgs": bool(row["can_create_orgs"]),
             "created_at": row["created_at"],
             "last_active_at": row["last_active_at"],

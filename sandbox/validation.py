@@ -5,10 +5,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-Kind = Literal["bool", "str", "nonempty_str", "int", "object", "email", "uuid", "url", "string_map"]
+Kind = Literal[
+    "bool",
+    "str",
+    "nonempty_str",
+    "int",
+    "object",
+    "email",
+    "uuid",
+    "url",
+    "string_map",
+    "str_list",
+    "domain",
+    "domain_list",
+    "datetime",
+]
 
 _EMAIL = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -17,6 +32,7 @@ _EMAIL = re.compile(
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _USER_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 _DIGITS = re.compile(r"^[0-9]+$")
+_DOMAIN = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 
 
 class Invalid(Exception):
@@ -30,6 +46,18 @@ class Invalid(Exception):
 def is_user_id(value: str) -> bool:
     """Whether `value` can name a user: ids are lowercase canonical UUID v4."""
     return bool(_USER_ID.match(value))
+
+
+def is_domain(value: str) -> bool:
+    return len(value) <= 253 and bool(_DOMAIN.match(value))
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 def is_email(value: str) -> bool:
@@ -52,6 +80,12 @@ def _kind_error(kind: Kind, value: Any) -> str | None:
     if kind == "string_map":
         ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
         return None if ok else "Must be an object of strings"
+    if kind == "str_list":
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        return None if ok else "Must be a list of strings"
+    if kind == "domain_list":
+        ok = isinstance(value, list) and all(isinstance(v, str) and is_domain(v) for v in value)
+        return None if ok else "Must be a list of domains"
     if not isinstance(value, str):
         return "Must be a string"
     if kind == "nonempty_str" and not value.strip():
@@ -60,6 +94,10 @@ def _kind_error(kind: Kind, value: Any) -> str | None:
         return "Invalid email address"
     if kind == "uuid" and not _UUID.match(value):
         return "Must be a UUID"
+    if kind == "domain" and not is_domain(value):
+        return "Must be a domain such as example.com"
+    if kind == "datetime" and not _is_datetime(value):
+        return "Must be an ISO 8601 date and time"
     if kind == "url" and not _is_url(value):
         return "Must be a valid http(s) URL"
     return None

@@ -20,6 +20,9 @@ MEMBERSHIP_KEYS = {
     "inherited_user_roles_plus_current_role",
     "user_permissions",
 }
+# The optional keys the sandbox sends as well (the SDK reads them when present).
+MEMBERSHIP_OPTIONAL_KEYS = {"org_role_structure", "additional_roles", "legacy_org_id"}
+MEMBERSHIP_WIRE_KEYS = MEMBERSHIP_KEYS | MEMBERSHIP_OPTIONAL_KEYS
 
 
 def client_for(app: Starlette, *, api_key: str | None = API_KEY) -> httpx2.AsyncClient:
@@ -43,3 +46,19 @@ async def fetch_user(client: httpx2.AsyncClient, user_id: str, **params: str) ->
     assert response.status_code == 200, response.text
     user: dict[str, Any] = response.json()
     return user
+
+
+async def create_org(client: httpx2.AsyncClient, **fields: Any) -> str:
+    """Create an org through the API and return its id."""
+    body = {"name": "Acme", **fields}
+    response = await client.post(f"{API}/org/", json=body)
+    assert response.status_code == 200, response.text
+    org_id: str = response.json()["org_id"]
+    return org_id
+
+
+async def add_member(
+    client: httpx2.AsyncClient, user_id: str, org_id: str, role: str = "Member", **fields: Any
+) -> httpx2.Response:
+    body = {"user_id": user_id, "org_id": org_id, "role": role, **fields}
+    return await client.post(f"{API}/org/add_user", json=body)

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.demo import KNOWN_USER_EMAIL, LUMEN_LABS, NORTHWIND, USERS
 from sandbox.state import Sandbox
-from tests.sandbox.sandbox_testkit import API, MEMBERSHIP_KEYS, create_user
+from tests.sandbox.sandbox_testkit import API, MEMBERSHIP_WIRE_KEYS, create_user
 
 pytestmark = pytest.mark.anyio
 
@@ -142,12 +142,14 @@ async def test_include_orgs_accepts_only_true_or_false(client: httpx2.AsyncClien
         assert response.json() == {"include_orgs": ["Must be true or false"]}
 
 
-async def test_include_orgs_adds_memberships_with_the_seven_keys(seeded: httpx2.AsyncClient) -> None:
+async def test_include_orgs_adds_memberships_with_seven_keys_and_three_optional(
+    seeded: httpx2.AsyncClient,
+) -> None:
     page = await query(seeded, email_or_username=KNOWN_USER_EMAIL, include_orgs="true")
     orgs = page["users"][0]["org_id_to_org_info"]
     assert set(orgs) == {LUMEN_LABS, NORTHWIND}
     lumen = orgs[LUMEN_LABS]
-    assert set(lumen) == MEMBERSHIP_KEYS
+    assert set(lumen) == MEMBERSHIP_WIRE_KEYS
     assert lumen["org_id"] == LUMEN_LABS
     assert lumen["org_name"] == "Lumen Labs"
     assert lumen["url_safe_org_name"] == "lumen-labs"

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from sandbox.standalone import build_parser, default_db_path
+from sandbox.standalone import apply_project_switches, build_parser, default_db_path
+from sandbox.state import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "sandbox"
@@ -120,6 +121,14 @@ def test_standalone_flags_and_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path
         "https://auth.acme.com",
         "5/1",
     )
+
+
+def test_no_orgs_turns_the_projects_organizations_off(sandbox: Sandbox) -> None:
+    assert build_parser().parse_args([]).no_orgs is False
+    apply_project_switches(sandbox, build_parser().parse_args([]))
+    assert sandbox.orgs_enabled is True
+    apply_project_switches(sandbox, build_parser().parse_args(["--no-orgs"]))
+    assert sandbox.orgs_enabled is False
 
 
 def test_a_bad_rate_limit_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

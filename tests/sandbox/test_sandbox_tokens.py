@@ -12,7 +12,14 @@ import pytest
 from sandbox import create_app
 from sandbox.demo import KNOWN_USER_EMAIL, LUMEN_LABS, NORTHWIND, demo_user_id
 from sandbox.state import Sandbox
-from tests.sandbox.sandbox_testkit import API, API_KEY, AUTH_URL, MEMBERSHIP_KEYS, client_for, create_user
+from tests.sandbox.sandbox_testkit import (
+    API,
+    API_KEY,
+    AUTH_URL,
+    MEMBERSHIP_WIRE_KEYS,
+    client_for,
+    create_user,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -65,7 +72,7 @@ async def test_token_verifies_with_the_served_key_and_carries_the_user(seeded: h
     assert claims["exp"] - claims["iat"] == 30 * 60
     orgs = claims["org_id_to_org_member_info"]
     assert set(orgs) == {LUMEN_LABS, NORTHWIND}
-    assert set(orgs[LUMEN_LABS]) == MEMBERSHIP_KEYS
+    assert set(orgs[LUMEN_LABS]) == MEMBERSHIP_WIRE_KEYS
     assert orgs[LUMEN_LABS]["user_role"] == "Owner"
     assert "org_member_info" not in claims
 
@@ -74,7 +81,7 @@ async def test_token_minted_with_active_org_carries_only_that_membership(seeded:
     token = await mint(seeded, user_id=ADA, active_org_id=NORTHWIND)
     claims = verify_like_the_sdk(token, await verifier_key(seeded), AUTH_URL)
     assert claims["org_member_info"]["org_id"] == NORTHWIND
-    assert set(claims["org_member_info"]) == MEMBERSHIP_KEYS
+    assert set(claims["org_member_info"]) == MEMBERSHIP_WIRE_KEYS
     assert "org_id_to_org_member_info" not in claims
 
 
