@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-from tools.shape import shape_check
+from tools.validation import conformance_check
 
 Outcome = Literal["ok", "error", "rejected"]
 
@@ -49,8 +49,8 @@ class ToolDefinition:
 
     @cached_property
     def output_conforms(self) -> Callable[[Any], bool]:
-        """Whether an answer has the shape of `output_schema`, compiled on first use (tools/shape.py)."""
-        return shape_check(self.output_schema)
+        """Whether an answer has the shape of `output_schema`, compiled on first use (jsonschema-rs)."""
+        return conformance_check(self.output_schema)
 
 
 @dataclass
