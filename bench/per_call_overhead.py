@@ -16,12 +16,16 @@ hops and the request), and the SDK's low-level Server whose one tool makes the s
 httpx2 and does nothing else (bench/floor_server.py), through each client. What this server adds
 above the second is its own work: validation, audit, output check, rendering.
 
-Run: `uv run python bench/per_call_overhead.py [--calls N]`. Target: median stdio overhead <= 1.5 ms.
+Run: `uv run python bench/per_call_overhead.py [--calls N] [--compare-with COMMAND]`. Target: median
+stdio overhead <= 1.5 ms. `--compare-with` runs another build of this server (e.g. another checkout's
+`.venv/bin/propelauth-mcp`) as one more stdio path in the same turns: before and after a change, in
+one run, against one floor.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import sys
@@ -46,6 +50,7 @@ DIRECT = "direct httpx2"
 RELAY = "floor: relay, no SDK (JSON-RPC client)"
 FLOOR_PLAIN = "floor: SDK + httpx2 (JSON-RPC client)"
 STDIO_PLAIN = "stdio (JSON-RPC client)"
+OTHER_BUILD = "stdio (JSON-RPC client), --compare-with"
 STDIO_SDK = "stdio (SDK Client)"
 FLOOR_SDK = "floor: SDK + httpx2 (SDK Client)"
 HTTP_PLAIN = "HTTP (JSON-RPC client)"
@@ -132,19 +137,24 @@ OURS = [str(BIN / "propelauth-mcp")]
 FLOOR = [sys.executable, str(BENCH / "floor_server.py")]
 
 
-async def plain_stdio_paths(stack: AsyncExitStack, tmp: Path, base: str) -> dict[str, Call]:
+async def plain_stdio_paths(
+    stack: AsyncExitStack, tmp: Path, base: str, compare_with: str | None = None
+) -> dict[str, Call]:
     direct_call, user_id = await direct_path(stack, base)
 
     async def plain(name: str, command: list[str]) -> Call:
         env = server_env(tmp / name, base)
         return await stack.enter_async_context(plain_stdio(command, env, tmp / f"{name}.err", user_id))
 
-    return {
+    paths = {
         DIRECT: direct_call,
         RELAY: await plain("relay", [sys.executable, str(BENCH / "relay_server.py")]),
         FLOOR_PLAIN: await plain("floor", FLOOR),
         STDIO_PLAIN: await plain("ours", OURS),
     }
+    if compare_with is not None:
+        paths[OTHER_BUILD] = await plain("other", [compare_with])
+    return paths
 
 
 async def sdk_stdio_paths(stack: AsyncExitStack, tmp: Path, base: str) -> dict[str, Call]:
@@ -198,12 +208,15 @@ async def measure_paths(
     return samples
 
 
-async def measure(calls: int, warmup: int, block: int) -> list[dict[str, list[float]]]:
+async def measure(
+    calls: int, warmup: int, block: int, compare_with: str | None
+) -> list[dict[str, list[float]]]:
     """Three phases (stdio with the plain client, stdio with the SDK's, HTTP), each with only its own
     servers running and its own baseline."""
     phases = []
     with standalone_sandbox() as base, tempfile.TemporaryDirectory() as tmp_name:
-        for open_paths in (plain_stdio_paths, sdk_stdio_paths, http_paths):
+        plain_paths = functools.partial(plain_stdio_paths, compare_with=compare_with)
+        for open_paths in (plain_paths, sdk_stdio_paths, http_paths):
             async with AsyncExitStack() as stack:
                 paths = await open_paths(stack, Path(tmp_name), base)
                 phases.append(await measure_paths(paths, calls, warmup, block))
@@ -221,8 +234,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--block", type=int, default=50, help="calls per path per turn")
+    parser.add_argument("--compare-with", metavar="COMMAND", help="another build's propelauth-mcp")
     args = parser.parse_args()
-    phases = anyio.run(measure, args.calls, args.warmup, args.block)
+    phases = anyio.run(measure, args.calls, args.warmup, args.block, args.compare_with)
     print(
         f"fetch_user_by_id, {args.calls} calls per path in turns of {args.block} (after {args.warmup} "
         "warm-up calls each), standalone sandbox on loopback"
@@ -247,6 +261,9 @@ def main() -> int:
         f"floors in this run: {overhead[RELAY]:.3f} ms with no SDK, {floor:.3f} ms for the SDK and httpx2 "
         f"alone; this server's own work: {ours - floor:.3f} ms"
     )
+    if OTHER_BUILD in overhead:
+        other = overhead[OTHER_BUILD] - floor
+        print(f"the --compare-with build's own work: {other:.3f} ms ({args.compare_with})")
     return 0 if overhead[STDIO_PLAIN] <= TARGET_MS else 1
 
 

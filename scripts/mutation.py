@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # module -> its own test files (globs, relative to the repository root).
 MODULES: dict[str, tuple[str, ...]] = {
     # tests/trust/test_hostile_input.py (whole-server property tests, ~2 min a run) is too slow per mutant.
-    "tools/validation.py": ("tests/tools/test_validation.py", "tests/tools/test_shape.py"),
+    "tools/validation.py": ("tests/tools/test_validation.py", "tests/tools/test_conformance.py"),
     "tools/executor.py": (
         "tests/tools/test_executor_*.py",
         "tests/tools/test_preview_failures.py",

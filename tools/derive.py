@@ -16,7 +16,6 @@ from typing import Any
 from schemas import load_spec
 from tools.catalog import CATALOG, OPEN_WORLD, CatalogEntry
 from tools.model import Operation, PreviewStep, ToolDefinition
-from tools.shape import SHAPE_KEYWORDS
 from tools.validation import WEB_URL_PATTERN
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -39,7 +38,7 @@ _INPUT_KEYWORDS = frozenset(
     }
 )
 # Output schemas describe shape only; formats and defaults would cost tokens and say little.
-_OUTPUT_KEYWORDS = SHAPE_KEYWORDS  # what tools.shape checks on every successful call
+_OUTPUT_KEYWORDS = frozenset({"type", "properties", "required", "items", "additionalProperties"})
 # Formats that carry no checkable meaning ("password" is a UI hint).
 _DROPPED_FORMATS = frozenset({"password"})
 

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from tools.arguments import as_sent
-from tools.shape import shape_check
+from tools.validation import conformance_check
 
 if TYPE_CHECKING:
     from tools.catalog.entry import CatalogEntry
@@ -93,8 +93,8 @@ class ToolDefinition:
 
     @cached_property
     def output_conforms(self) -> Callable[[Any], bool]:
-        """Whether an answer has the shape of `output_schema`, compiled on first use (tools/shape.py)."""
-        return shape_check(self.output_schema)
+        """Whether an answer has the shape of `output_schema`, compiled on first use (jsonschema-rs)."""
+        return conformance_check(self.output_schema)
 
 
 @dataclass
