@@ -14,8 +14,8 @@ from typing import Any, Literal
 import anyio
 import httpx2
 
-from server.app import http_client
 from server.console import say
+from server.http_client import http_client
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
 from server.wire_answers import IDENTITY_PATH, host_of, propelauth_identity

@@ -27,8 +27,8 @@ import anyio
 from mcp.server import Server
 from mcp.server.stdio import stdio_server
 
-from server.app import audit_rejection
 from server.audit import AuditTrail
+from server.audit_records import audit_rejection
 from server.console import say, tty_notice
 from server.json_lines import CHUNK_BYTES, JsonLineReader, JsonLineWriter, OnRefused, UnansweredRequests
 

@@ -8,13 +8,14 @@ whose response carries nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import Any
 
 from schemas import load_spec
 from tools.catalog import CATALOG, OPEN_WORLD, CatalogEntry
-from tools.model import Operation, ToolDefinition
+from tools.model import Operation, PreviewStep, ToolDefinition
 from tools.shape import SHAPE_KEYWORDS
 from tools.validation import WEB_URL_PATTERN
 
@@ -137,8 +138,10 @@ def _success_schema(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] 
     raise SpecError(f"{op['operationId']}: no 2xx response")
 
 
-def _no_body_output_schema(lists_updated_fields: bool) -> dict[str, Any]:
-    properties: dict[str, Any] = {"ok": {"type": "boolean"}, "user_id": {"type": "string"}}
+def _no_body_output_schema(target: tuple[str, ...], lists_updated_fields: bool) -> dict[str, Any]:
+    """`{ok}` and the arguments naming the target (what was acted on), for a body that says nothing."""
+    properties: dict[str, Any] = {"ok": {"type": "boolean"}}
+    properties.update({name: {"type": "string"} for name in target})
     if lists_updated_fields:
         properties["updated"] = {"type": "array", "items": {"type": "string"}}
     return {"type": "object", "required": ["ok"], "properties": properties}
@@ -147,6 +150,31 @@ def _no_body_output_schema(lists_updated_fields: bool) -> dict[str, Any]:
 def lists_updated_fields(operation: Operation) -> bool:
     """PUTs with a body report which fields they sent: the agent sees what changed."""
     return operation.method == "PUT" and bool(operation.body_params)
+
+
+def _read_only(entry: CatalogEntry, method: str) -> bool:
+    """Read-only exactly when the method is GET, unless the entry says a POST only reads.
+
+    As github-mcp-server does when registering tools, a contradiction is a start-up error: a GET said
+    to write, or a tool said to be read-only that destroys, needs confirmation or is not repeatable.
+    """
+    if entry.read_only is None:
+        return method == "GET"
+    if method == "GET":
+        raise SpecError(f"{entry.name}: a GET is read-only; drop read_only from its entry")
+    if entry.read_only and (entry.destructive or entry.requires_confirmation or not entry.idempotent):
+        raise SpecError(f"{entry.name}: said to be read-only, but destructive, gated or not idempotent")
+    if not entry.read_only:
+        raise SpecError(f"{entry.name}: a {method} is a write already; drop read_only from its entry")
+    return True
+
+
+def _check_target(entry: CatalogEntry, properties: dict[str, Any]) -> None:
+    target = entry.target
+    if target is not None and not set(target.arguments) <= properties.keys():
+        raise SpecError(f"{entry.name}: its target names arguments it does not have: {target.arguments}")
+    if entry.requires_confirmation and (target is None or target.preview is None or not entry.consequence):
+        raise SpecError(f"{entry.name}: a gated tool needs a target with a preview and a consequence")
 
 
 def _derive_one(
@@ -201,6 +229,8 @@ def _derive_one(
         input_schema["required"] = required
     input_schema["additionalProperties"] = False
     input_schema.update(entry.schema_extras)
+    _check_target(entry, properties)
+    read_only = _read_only(entry, method)
 
     operation = Operation(
         operation_id=entry.operation_id,
@@ -210,32 +240,48 @@ def _derive_one(
         query_params=tuple(query_params),
         body_params=tuple(body_params),
         has_body=has_body,
+        changes_state=not read_only,
     )
     success = _success_schema(spec, op)
     if success is None:
-        output_schema = _no_body_output_schema(lists_updated_fields(operation))
+        target = entry.target.arguments if entry.target else ()
+        output_schema = _no_body_output_schema(target, lists_updated_fields(operation))
     else:
         output_schema = _clean(spec, success, _OUTPUT_KEYWORDS, shallow_maps=True)
+        if output_schema.get("type") == "array" and entry.result_key:
+            output_schema = {
+                "type": "object",
+                "required": [entry.result_key],
+                "properties": {entry.result_key: output_schema},
+            }
         if output_schema.get("type") != "object":
-            raise SpecError(f"{entry.name}: the 2xx schema is not an object")
+            raise SpecError(f"{entry.name}: the 2xx schema is not an object (an array needs a result_key)")
 
-    # Every tool with a user_id argument acts on that user (the audit and the preview name them).
-    target = "user_id" if "user_id" in properties else None
     return ToolDefinition(
-        name=entry.name,
-        title=entry.title,
-        description=entry.description,
-        toolset=entry.toolset,
+        entry=entry,
         operation=operation,
         input_schema=input_schema,
         output_schema=output_schema,
-        read_only=entry.read_only,
-        destructive=entry.destructive,
-        idempotent=entry.idempotent,
+        read_only=read_only,
         open_world=OPEN_WORLD,
-        requires_confirmation=entry.requires_confirmation,
-        target_user_argument=target,
     )
+
+
+def _with_preview(definition: ToolDefinition, by_name: dict[str, ToolDefinition]) -> ToolDefinition:
+    """A gated tool with its preview's reads resolved: each a read-only tool taking those arguments."""
+    target = definition.target
+    if not definition.requires_confirmation or target is None or target.preview is None:
+        return definition
+    steps = []
+    for read in target.preview.reads:
+        found = by_name.get(read.tool)
+        if found is None or not found.read_only:
+            raise SpecError(f"{definition.name}: its preview reads {read.tool!r}, which is no read-only tool")
+        unknown = (set(read.passed) | set(read.fixed)) - found.input_schema["properties"].keys()
+        if unknown or not set(read.passed) <= definition.input_schema["properties"].keys():
+            raise SpecError(f"{definition.name}: its preview read {read.tool} does not fit {sorted(unknown)}")
+        steps.append(PreviewStep(found, read))
+    return dataclasses.replace(definition, preview=tuple(steps))
 
 
 def derive_definitions(
@@ -249,7 +295,11 @@ def derive_definitions(
     uncatalogued = operations.keys() - {entry.operation_id for entry in catalog}
     if uncatalogued:
         raise SpecError(f"spec operations with no catalog entry: {sorted(uncatalogued)}")
-    return tuple(_derive_one(spec, entry, *operations[entry.operation_id]) for entry in catalog)
+    derived = [_derive_one(spec, entry, *operations[entry.operation_id]) for entry in catalog]
+    by_name = {definition.name: definition for definition in derived}
+    if len(by_name) != len(derived):
+        raise SpecError("two catalog entries have the same name")
+    return tuple(_with_preview(definition, by_name) for definition in derived)
 
 
 @functools.cache
@@ -265,11 +315,3 @@ def _by_name() -> dict[str, ToolDefinition]:
 
 def get_definition(name: str) -> ToolDefinition | None:
     return _by_name().get(name)
-
-
-@functools.cache
-def catalog_entry(name: str) -> CatalogEntry:
-    for entry in CATALOG:
-        if entry.name == name:
-            return entry
-    raise KeyError(name)

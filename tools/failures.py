@@ -20,7 +20,6 @@ from tools.backend import (
     BackendTimeout,
     rate_limit_wait_s,
 )
-from tools.derive import catalog_entry
 from tools.model import ToolDefinition, ToolOutcome
 from tools.secrets import SECRET_ARGUMENTS, SecretScrubber
 from tools.untrusted import escaped, shown
@@ -33,6 +32,10 @@ FORBIDDEN = (
     "PropelAuth refused this API key the permission for {operation} (HTTP 403): the key may not do "
     "this. Use a key with that permission in the PropelAuth dashboard; a key with fewer permissions "
     "pairs naturally with --read-only."
+)
+ORGS_NOT_ENABLED = (
+    "Organizations are not enabled for this PropelAuth project (HTTP 426); turn them on in the "
+    "PropelAuth dashboard first."
 )
 SHORTEST_SCRUBBED = 4  # shorter secret values (e.g. "1") would blank out ordinary words
 
@@ -50,11 +53,13 @@ def scrub_secrets(body: Any, arguments: Mapping[str, Any]) -> Any:
 
 
 def check_hint(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
-    """How to find out whether a write that may have happened did happen."""
-    if "user_id" in arguments:
-        return f"check with fetch_user_by_id (user_id {shown(arguments['user_id'])}) before retrying"
-    if "email" in arguments:
-        return f"check with fetch_user_by_email ({shown(arguments['email'])}) before retrying"
+    """How to find out whether a write that may have happened did happen: where the target is read."""
+    target = definition.target
+    if target is not None:
+        try:
+            return f"check with {_format(target.check, arguments)} before retrying"
+        except (KeyError, ValueError):
+            pass  # the target's argument was not given: no place to point at
     return "check before retrying"
 
 
@@ -85,15 +90,28 @@ def _format(template: str, arguments: Mapping[str, Any]) -> str:
 
 
 def not_found_text(definition: ToolDefinition, arguments: Mapping[str, Any]) -> str:
-    template = catalog_entry(definition.name).not_found
-    if template is not None:
+    """What a 404 means for this tool: its entry's text, else its target's, else the general one."""
+    special = definition.entry.status_texts.get(404)
+    templates = [special.text] if special else []
+    if definition.target is not None:
+        templates.append(definition.target.not_found)
+    for template in templates:
         try:
             return _format(template, arguments)
         except (KeyError, ValueError):
-            pass
-    if "user_id" in arguments:
-        return f"No user with id {shown(arguments['user_id'])}."
+            continue
     return "PropelAuth found nothing matching the request (HTTP 404)."
+
+
+def _special(definition: ToolDefinition, status: int, arguments: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(text, reason) where the entry says what this status means for its operation, else None."""
+    special = definition.entry.status_texts.get(status)
+    if special is None:
+        return None
+    try:
+        return _format(special.text, arguments), special.reason
+    except (KeyError, ValueError):
+        return None
 
 
 def field_errors(body: Any) -> dict[str, list[str]]:
@@ -122,11 +140,14 @@ def http_failure(
     """The outcome of any non-2xx status: every status gets one (an unlisted one says what came back)."""
     status = response.status
     details: dict[str, Any] = _attempts(response)
-    name = definition.name
     body = scrub_secrets(response.body, arguments)
 
     def outcome(text: str, reason: str, **extra: Any) -> ToolOutcome:
         return ToolOutcome("error", text, http_status=status, details={"reason": reason, **details, **extra})
+
+    special = _special(definition, status, arguments)
+    if special is not None:
+        return outcome(*special)
 
     if status == 400:
         if isinstance(body, dict) and isinstance(body.get("user_facing_error"), str):
@@ -143,23 +164,12 @@ def http_failure(
         return outcome(f"PropelAuth rejected the request (HTTP 400): {_snippet(body)}", "bad_request")
     if status == 401:
         return outcome(UNAUTHORIZED, "unauthorized")
-    if name == "create_access_token" and status == 403:
-        return outcome(f"No user with id {shown(arguments.get('user_id'))}.", "not_found")
     if status == 403:
         return outcome(FORBIDDEN.format(operation=definition.operation.operation_id), "forbidden")
-    if name == "create_access_token" and status == 404:
-        return outcome(
-            "Access-token creation is not enabled for this PropelAuth project; enable it in the "
-            "PropelAuth dashboard, or use create_magic_link.",
-            "feature_disabled",
-        )
     if status == 404:
         return outcome(not_found_text(definition, arguments), "not_found")
     if status == 426:
-        return outcome(
-            "Organizations are not enabled for this PropelAuth project; call again without include_orgs.",
-            "orgs_not_enabled",
-        )
+        return outcome(ORGS_NOT_ENABLED, "orgs_not_enabled")
     if status == 429:
         wait = response.retry_after_s if response.retry_after_s is not None else rate_limit_wait_s(body)
         wait_text = f"wait {wait:g} seconds" if wait is not None else "wait a little"

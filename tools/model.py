@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+from tools.arguments import as_sent
 from tools.shape import shape_check
+
+if TYPE_CHECKING:
+    from tools.catalog.entry import CatalogEntry
+    from tools.targets import PreviewRead, TargetKind
 
 Outcome = Literal["ok", "error", "rejected"]
 
@@ -23,29 +28,68 @@ class Operation:
     query_params: tuple[str, ...]  # tool argument names sent in the query string
     body_params: tuple[str, ...]  # tool argument names sent in the JSON body
     has_body: bool  # the operation takes a JSON body (send {} when no body argument is given)
+    changes_state: bool  # a write: audited before it is sent, never retried once it may have arrived
 
-    @property
-    def changes_state(self) -> bool:
-        return self.method != "GET"
+
+@dataclass(frozen=True)
+class PreviewStep:
+    """One read behind a gated tool's preview, resolved at derivation (no lookup by name per call)."""
+
+    definition: ToolDefinition
+    read: PreviewRead
 
 
 @dataclass(frozen=True)
 class ToolDefinition:
-    """One MCP tool: what agents see (name, schemas, hints) and the operation it drives."""
+    """One MCP tool: its catalog entry (what agents are told), the operation it drives, its schemas."""
 
-    name: str
-    title: str
-    description: str
-    toolset: str  # one of: users, magic_links, access_tokens, migration, sessions, employees
+    entry: CatalogEntry
     operation: Operation
     input_schema: dict[str, Any]
     output_schema: dict[str, Any]
-    read_only: bool
-    destructive: bool
-    idempotent: bool
+    read_only: bool  # from the method, unless the entry says otherwise (tools/derive.py checks it)
     open_world: bool
-    requires_confirmation: bool  # the five confirm-gated tools
-    target_user_argument: str | None  # the argument naming the user acted on, e.g. "user_id"
+    preview: tuple[PreviewStep, ...] = ()  # the reads of a confirm-gated tool's preview, in order
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def title(self) -> str:
+        return self.entry.title
+
+    @property
+    def description(self) -> str:
+        return self.entry.description
+
+    @property
+    def toolset(self) -> str:
+        return self.entry.toolset
+
+    @property
+    def destructive(self) -> bool:
+        return self.entry.destructive
+
+    @property
+    def idempotent(self) -> bool:
+        return self.entry.idempotent
+
+    @property
+    def requires_confirmation(self) -> bool:
+        return self.entry.requires_confirmation
+
+    @property
+    def target(self) -> TargetKind | None:
+        return self.entry.target
+
+    def target_of(self, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The arguments naming what the call acts on (for the audit), ids in PropelAuth's lower case."""
+        if self.target is None:
+            return None
+        named = {name: arguments[name] for name in self.target.arguments if name in arguments}
+        properties = self.input_schema.get("properties", {})
+        return {name: as_sent(properties.get(name, True), value) for name, value in named.items()} or None
 
     @cached_property
     def output_conforms(self) -> Callable[[Any], bool]:
@@ -64,7 +108,7 @@ class ToolOutcome:
     )
     http_status: int | None = None  # the last PropelAuth status seen, if a request was made
     confirmed: bool | None = None  # for confirm-gated tools: whether confirm=true was given
-    target_user_id: str | None = None
+    target: dict[str, Any] | None = None  # the arguments naming what the call acted on
     details: dict[str, Any] = field(default_factory=dict)  # extra facts for the audit (attempts, reason code)
 
     @property

@@ -28,6 +28,13 @@ def when(unix_seconds: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def count_text(count: Any, noun: str) -> str:
+    """"12 members", "1 member", or "unknown members" when PropelAuth gave no number."""
+    if not isinstance(count, int) or isinstance(count, bool):
+        return f"unknown {noun}s"
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def full_name(user: Mapping[str, Any]) -> str:
     """The name as PropelAuth holds it (raw: for structured details, never for text)."""
     return " ".join(str(part) for part in (user.get("first_name"), user.get("last_name")) if part) or "-"

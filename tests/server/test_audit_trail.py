@@ -51,7 +51,7 @@ async def test_a_read_leaves_one_exact_outcome_record(client: Client) -> None:
         "tool": "fetch_user_by_id",
         "operation": "fetchUserById",
         "arguments": {"user_id": ADA},
-        "target_user_id": ADA,
+        "target": {"user_id": ADA},
         "confirmed": None,
         "outcome": "ok",
         "http_status": 200,
@@ -74,7 +74,7 @@ async def test_a_confirmed_destructive_call_writes_intent_then_outcome(client: C
         "tool": "disable_user",
         "operation": "disableUser",
         "arguments": {"user_id": ADA, "confirm": True},
-        "target_user_id": ADA,
+        "target": {"user_id": ADA},
         "confirmed": True,
         "client": CLIENT,
         "caller": None,
@@ -102,11 +102,11 @@ async def test_an_unconfirmed_destructive_call_is_recorded_as_rejected(client: C
     with capture_logs() as logs:
         await client.call_tool("delete_user", {"user_id": ADA})
     [record] = audit_events(logs)
-    assert (record["kind"], record["outcome"], record["confirmed"], record["target_user_id"]) == (
+    assert (record["kind"], record["outcome"], record["confirmed"], record["target"]) == (
         "outcome",
         "rejected",
         False,
-        ADA,
+        {"user_id": ADA},
     )
 
 

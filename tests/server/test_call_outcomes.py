@@ -15,8 +15,9 @@ import pytest
 from mcp import Client
 
 from sandbox.demo import demo_user_id
-from server.app import ToolService, create_server
+from server.app import create_server
 from server.audit import AuditTrail
+from server.tool_service import ToolService
 from tests.conftest import API_KEY, AUTH_URL, make_settings
 from tools.backend import ApiRequest, ApiResponse
 

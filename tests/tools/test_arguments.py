@@ -8,7 +8,7 @@ import pytest
 
 from tests.tools.toolfakes import USER_ID, definition
 from tools.arguments import as_sent
-from tools.executor import build_request, normalise
+from tools.requests import build_request, normalise
 
 
 def test_a_whole_number_float_for_an_integer_body_field_is_sent_as_an_integer() -> None:

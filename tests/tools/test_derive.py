@@ -120,10 +120,18 @@ def test_operations_without_a_response_body_advertise_what_we_return() -> None:
     assert "updated" in definition("update_user").output_schema["properties"]
 
 
-def test_every_gated_tool_targets_a_user() -> None:
+def test_every_gated_tool_has_its_preview_reads_resolved_to_read_only_tools() -> None:
     for name in GATED:
-        assert definition(name).target_user_argument == "user_id"
-    assert definition("create_user").target_user_argument is None
+        steps = definition(name).preview
+        assert steps and all(step.definition.read_only for step in steps), name
+    assert definition("delete_user").preview[0].definition.name == "fetch_user_by_id"
+    assert definition("create_user").preview == ()
+
+
+def test_the_target_of_a_call_is_the_arguments_naming_it_with_ids_lower_cased() -> None:
+    assert definition("delete_user").target_of({"user_id": "ABC", "confirm": True}) == {"user_id": "abc"}
+    assert definition("create_user").target_of({"email": "a@example.com"}) == {"email": "a@example.com"}
+    assert definition("query_users").target_of({"page_size": 3}) is None
 
 
 def test_a_catalog_entry_whose_operation_is_missing_from_the_spec_is_a_startup_error() -> None:

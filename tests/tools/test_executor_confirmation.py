@@ -30,7 +30,7 @@ async def test_an_unconfirmed_gated_call_reads_a_preview_and_changes_nothing(
     assert backend.requests == [PREVIEW_READ]
     assert outcome.outcome == "rejected"
     assert outcome.confirmed is False
-    assert outcome.target_user_id == USER_ID
+    assert outcome.target == {"user_id": USER_ID}
     assert outcome.details["reason"] == "confirmation_required"
     assert "confirm: true" in outcome.text
 

@@ -9,7 +9,7 @@ import pytest
 from tests.tools.toolfakes import OTHER_ID, USER_ID, RecordingBackend, definition, user_body
 from tools import execute, tool_definitions
 from tools.backend import ApiRequest, ApiResponse
-from tools.executor import build_request
+from tools.requests import build_request
 
 V1 = "/api/backend/v1"
 UPPER_ID = USER_ID.upper()

@@ -103,11 +103,11 @@ async def test_the_access_token_is_returned_to_the_caller_with_the_applied_defau
 
 
 @pytest.mark.anyio
-async def test_the_target_user_is_recorded_lower_cased() -> None:
+async def test_the_target_is_recorded_with_its_id_lower_cased() -> None:
     outcome = await execute(
         definition("enable_user"), {"user_id": USER_ID.upper()}, RecordingBackend(ApiResponse(200, {}))
     )
-    assert outcome.target_user_id == USER_ID
+    assert outcome.target == {"user_id": USER_ID}
     assert outcome.details["attempts"] == 1
 
 

@@ -19,7 +19,7 @@ from tests.tools.toolfakes import USER_ID, RecordingBackend, definition, user_bo
 from tests.trust.conftest import read_records
 from tools import execute
 from tools.backend import ApiRequest, ApiResponse, BackendError, BackendTimeout, BackendUnreachable
-from tools.executor import preview
+from tools.confirmation import preview
 
 pytestmark = pytest.mark.anyio
 

@@ -22,9 +22,10 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from sandbox import Sandbox
 from sandbox.demo import demo_user_id
-from server.app import ToolService, http_client
 from server.audit import AuditTrail
+from server.http_client import http_client
 from server.propelauth_client import PropelAuthClient
+from server.tool_service import ToolService
 from tests.conftest import API_KEY, make_settings
 from tests.loopback import serve_on_loopback
 from tests.trust.conftest import RecordingSandbox, read_records

@@ -20,12 +20,13 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
 from sandbox.demo import demo_user_id
-from server.app import ToolService, create_server
+from server.app import create_server
 from server.audit import AuditTrail
 from server.cli import _parser, load_settings
 from server.limits import SlidingWindowLimit
 from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
+from server.tool_service import ToolService
 from tests.conftest import API_KEY, AUTH_URL, make_settings
 from tests.jsonrpc import HANDSHAKE, as_lines
 from tests.trust.conftest import RecordingSandbox, read_records
@@ -256,7 +257,7 @@ async def test_the_call_past_the_destructive_limit_is_refused_recorded_and_never
     assert [(rec["kind"], rec["outcome"], rec["confirmed"]) for rec in records] == [
         ("outcome", "rejected", True)
     ]
-    assert records[0]["details"]["reason"] == "refused" and records[0]["target_user_id"] == GRACE
+    assert records[0]["details"]["reason"] == "refused" and records[0]["target"] == {"user_id": GRACE}
 
 
 async def test_a_destructive_limit_of_zero_forbids_every_confirmed_destructive_call(audit_path: Path) -> None:

@@ -1,50 +1,25 @@
-"""The static tool table: one entry per spec operation, in our words.
-
-Everything an agent reads that is not derived from the spec lives here (names, titles, descriptions,
-hints), so that a review of this one file shows what agents are told. Keep descriptions short: the
-whole surface has a token budget (tests/tools/test_budget.py).
-"""
+"""The user domain: users, their sign-in (magic links, access tokens), migration, sessions, employees."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    name: str
-    operation_id: str
-    title: str
-    description: str
-    toolset: str
-    read_only: bool
-    destructive: bool
-    idempotent: bool
-    requires_confirmation: bool = False
-    # What a confirmed call does to the user, for the preview ("permanently delete").
-    consequence: str | None = None
-    # Short agent-facing notes for individual arguments (spec descriptions are dropped).
-    argument_notes: dict[str, str] = field(default_factory=dict)
-    # Defaults the executor applies when the argument is absent (advertised as `default`, not required).
-    applied_defaults: dict[str, Any] = field(default_factory=dict)
-    # Extra keywords merged into the top of the input schema (e.g. minProperties).
-    schema_extras: dict[str, Any] = field(default_factory=dict)
-    # Text for a 404, formatted with the arguments; None means the generic "no user with id".
-    not_found: str | None = None
-    # Text for a success without a response body, formatted with the arguments.
-    done: str | None = None
-
-
-OPEN_WORLD = True  # every tool talks to PropelAuth, an external service
+from tools.catalog.entry import CatalogEntry, StatusText
+from tools.targets import EMPLOYEE, USER, USER_BY_EMAIL, USER_BY_USERNAME
 
 _INCLUDE_ORGS = "Also return org memberships"
 # Said once at length in the server's instructions; here only the reminder where the data comes in.
 _USER_DATA = " Profiles are user-written."
+# The user reads that can include memberships answer 426 when the project has no organizations.
+WITHOUT_ORGS = {
+    426: StatusText(
+        "orgs_not_enabled",
+        "Organizations are not enabled for this PropelAuth project; call again without include_orgs.",
+    )
+}
 
-CATALOG: tuple[CatalogEntry, ...] = (
+USERS: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="create_user",
+        target=USER_BY_EMAIL,
         operation_id="createUser",
         title="Create user",
         description=(
@@ -52,7 +27,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "send_email_to_confirm_email_address is false. To import from another provider use migrate_user."
         ),
         toolset="users",
-        read_only=False,
         destructive=False,
         idempotent=False,
         # The official SDKs always send these four, so the service never falls back on a default of
@@ -66,38 +40,39 @@ CATALOG: tuple[CatalogEntry, ...] = (
     ),
     CatalogEntry(
         name="fetch_user_by_id",
+        target=USER,
         operation_id="fetchUserById",
         title="Fetch user by id",
         description="Get one user by user id." + _USER_DATA,
         toolset="users",
-        read_only=True,
         destructive=False,
         idempotent=True,
         argument_notes={"include_orgs": _INCLUDE_ORGS},
+        status_texts=WITHOUT_ORGS,
     ),
     CatalogEntry(
         name="fetch_user_by_email",
+        target=USER_BY_EMAIL,
         operation_id="fetchUserByEmail",
         title="Fetch user by email",
         description="Get one user by exact email. For partial matches use query_users." + _USER_DATA,
         toolset="users",
-        read_only=True,
         destructive=False,
         idempotent=True,
         argument_notes={"include_orgs": _INCLUDE_ORGS},
-        not_found="No user with email {email}.",
+        status_texts=WITHOUT_ORGS,
     ),
     CatalogEntry(
         name="fetch_user_by_username",
+        target=USER_BY_USERNAME,
         operation_id="fetchUserByUsername",
         title="Fetch user by username",
         description="Get one user by exact username. For partial matches use query_users." + _USER_DATA,
         toolset="users",
-        read_only=True,
         destructive=False,
         idempotent=True,
         argument_notes={"include_orgs": _INCLUDE_ORGS},
-        not_found="No user with username {username}.",
+        status_texts=WITHOUT_ORGS,
     ),
     CatalogEntry(
         name="query_users",
@@ -108,13 +83,14 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "legacy user id. For one exact email use fetch_user_by_email." + _USER_DATA
         ),
         toolset="users",
-        read_only=True,
         destructive=False,
         idempotent=True,
         argument_notes={"page_number": "From 0", "include_orgs": _INCLUDE_ORGS},
+        status_texts=WITHOUT_ORGS,
     ),
     CatalogEntry(
         name="update_user",
+        target=USER,
         operation_id="updateUser",
         title="Update user profile",
         description=(
@@ -122,7 +98,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "For email or password use update_user_email / update_user_password."
         ),
         toolset="users",
-        read_only=False,
         destructive=False,
         idempotent=True,
         schema_extras={"minProperties": 2},  # user_id plus at least one field to change
@@ -130,6 +105,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
     ),
     CatalogEntry(
         name="update_user_email",
+        target=USER,
         operation_id="updateUserEmail",
         title="Change user email",
         description=(
@@ -137,7 +113,6 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "to the new address and the change waits for it."
         ),
         toolset="users",
-        read_only=False,
         destructive=False,
         # Not idempotent: each call with require_email_confirmation sends another email.
         idempotent=False,
@@ -145,32 +120,33 @@ CATALOG: tuple[CatalogEntry, ...] = (
     ),
     CatalogEntry(
         name="update_user_password",
+        target=USER,
         operation_id="updateUserPassword",
         title="Set user password",
         description="Set a user's password. To remove it instead use clear_user_password.",
         toolset="users",
-        read_only=False,
         destructive=False,
         idempotent=True,
         done="Set the password of user {user_id}.",
     ),
     CatalogEntry(
         name="clear_user_password",
+        target=USER,
         operation_id="clearUserPassword",
         title="Clear user password",
         description=(
             "Remove a user's password; they must sign in another way or reset it. Needs confirm: true."
         ),
         toolset="users",
-        read_only=False,
         destructive=True,
         idempotent=True,
         requires_confirmation=True,
-        consequence="remove the password of",
+        consequence="remove the password of {target}",
         done="Cleared the password of user {user_id}.",
     ),
     CatalogEntry(
         name="disable_user",
+        target=USER,
         operation_id="disableUser",
         title="Disable user",
         description=(
@@ -178,63 +154,63 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "(prefer this to delete_user). Needs confirm: true."
         ),
         toolset="users",
-        read_only=False,
         destructive=True,
         idempotent=True,
         requires_confirmation=True,
-        consequence="disable (block sign-in, end sessions of)",
+        consequence="disable (block sign-in, end sessions of) {target}",
         done="Disabled user {user_id}.",
     ),
     CatalogEntry(
         name="enable_user",
+        target=USER,
         operation_id="enableUser",
         title="Enable user",
         description="Re-enable a disabled user so they can sign in again.",
         toolset="users",
-        read_only=False,
         destructive=False,
         idempotent=True,
         done="Enabled user {user_id}.",
     ),
     CatalogEntry(
         name="disable_user_2fa",
+        target=USER,
         operation_id="disableUser2fa",
         title="Disable user 2FA",
         description="Remove a user's two-factor enrollment (e.g. lost device). Needs confirm: true.",
         toolset="users",
-        read_only=False,
         destructive=True,
         idempotent=True,
         requires_confirmation=True,
-        consequence="remove two-factor authentication from",
+        consequence="remove two-factor authentication from {target}",
         done="Disabled 2FA for user {user_id}.",
     ),
     CatalogEntry(
         name="logout_all_user_sessions",
+        target=USER,
         operation_id="logoutAllUserSessions",
         title="Log out all sessions",
         description="Sign a user out everywhere; they can sign in again. Needs confirm: true.",
         toolset="sessions",
-        read_only=False,
         destructive=True,
         idempotent=True,
         requires_confirmation=True,
-        consequence="end every session of",
+        consequence="end every session of {target}",
         done="Logged out every session of user {user_id}.",
     ),
     CatalogEntry(
         name="resend_email_confirmation",
+        target=USER,
         operation_id="resendEmailConfirmation",
         title="Resend confirmation email",
         description="Email the user a new email-confirmation link.",
         toolset="users",
-        read_only=False,
         destructive=False,
         idempotent=False,
         done="Sent a new confirmation email to user {user_id}.",
     ),
     CatalogEntry(
         name="create_magic_link",
+        target=USER_BY_EMAIL,
         operation_id="createMagicLink",
         title="Create magic link",
         description=(
@@ -242,13 +218,18 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "For an API bearer token use create_access_token."
         ),
         toolset="magic_links",
-        read_only=False,
         destructive=False,
         idempotent=False,
-        not_found="No user with email {email}; set create_new_user_if_one_doesnt_exist to sign them up.",
+        status_texts={
+            404: StatusText(
+                "not_found",
+                "No user with email {email}; set create_new_user_if_one_doesnt_exist to sign them up.",
+            )
+        },
     ),
     CatalogEntry(
         name="create_access_token",
+        target=USER,
         operation_id="createAccessToken",
         title="Create access token",
         description=(
@@ -256,14 +237,23 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "For a sign-in link use create_magic_link."
         ),
         toolset="access_tokens",
-        read_only=False,
         destructive=False,
         idempotent=False,
         argument_notes={"duration_in_minutes": "Default 60"},
+        # This operation says "no such user" with a 403, and "not enabled" with a 404.
+        status_texts={
+            403: StatusText("not_found", "No user with id {user_id}."),
+            404: StatusText(
+                "feature_disabled",
+                "Access-token creation is not enabled for this PropelAuth project; enable it in the "
+                "PropelAuth dashboard, or use create_magic_link.",
+            ),
+        },
         applied_defaults={"duration_in_minutes": 60},
     ),
     CatalogEntry(
         name="migrate_user",
+        target=USER_BY_EMAIL,
         operation_id="migrateUser",
         title="Migrate user",
         description=(
@@ -271,23 +261,23 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "For a new user use create_user."
         ),
         toolset="migration",
-        read_only=False,
         destructive=False,
         idempotent=False,
     ),
     CatalogEntry(
         name="migrate_user_password",
+        target=USER,
         operation_id="migrateUserPassword",
         title="Migrate user password",
         description="Attach a password hash from another provider to an existing user.",
         toolset="migration",
-        read_only=False,
         destructive=False,
         idempotent=True,
         done="Set the migrated password hash of user {user_id}.",
     ),
     CatalogEntry(
         name="delete_user",
+        target=USER,
         operation_id="deleteUser",
         title="Delete user",
         description=(
@@ -295,25 +285,21 @@ CATALOG: tuple[CatalogEntry, ...] = (
             "Needs confirm: true."
         ),
         toolset="users",
-        read_only=False,
         destructive=True,
         # A second identical call changes nothing more (it answers 404).
         idempotent=True,
         requires_confirmation=True,
-        consequence="permanently delete",
+        consequence="permanently delete {target}",
         done="Deleted user {user_id}.",
     ),
     CatalogEntry(
         name="fetch_employee_by_id",
+        target=EMPLOYEE,
         operation_id="fetchEmployeeById",
         title="Fetch employee",
         description="Get the email of a PropelAuth dashboard employee (your team, not a user) by id.",
         toolset="employees",
-        read_only=True,
         destructive=False,
         idempotent=True,
-        not_found="No employee with id {employee_id}.",
     ),
 )
-
-TOOLSETS: tuple[str, ...] = ("users", "magic_links", "access_tokens", "migration", "sessions", "employees")

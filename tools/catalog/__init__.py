@@ -1,0 +1,17 @@
+"""The static tool table, in our words: one module per domain, gathered into one CATALOG.
+
+Everything an agent reads that is not derived from the spec lives in these modules (names, titles,
+descriptions, hints, targets, status texts), so that a review of them shows what agents are told.
+Keep descriptions short: the whole surface has a token budget (tests/tools/test_budget.py).
+"""
+
+from __future__ import annotations
+
+from tools.catalog.entry import OPEN_WORLD, CatalogEntry, StatusText
+from tools.catalog.users import USERS
+
+CATALOG: tuple[CatalogEntry, ...] = USERS
+
+TOOLSETS: tuple[str, ...] = ("users", "magic_links", "access_tokens", "migration", "sessions", "employees")
+
+__all__ = ["CATALOG", "OPEN_WORLD", "TOOLSETS", "CatalogEntry", "StatusText"]

@@ -1,0 +1,133 @@
+"""How each kind of target is said in a preview, from the answers of the preview's reads.
+
+Each `say_*` returns what the person (or the model) is shown before a confirm-gated call runs: the
+target in words (`parts`, for the catalog entry's consequence template), the same facts structured
+(`facts`, for the audit and the result), or `absent` when there is nothing to act on. None means an
+answer was not the target asked about: no confirmation prompt is made from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tools.render import count_text, full_name, name_text, when
+from tools.untrusted import shown
+
+# How many pending invites a revoke's preview reads to find the one named (PropelAuth's largest page).
+INVITES_READ = 100
+
+
+@dataclass(frozen=True)
+class Seen:
+    parts: dict[str, str]  # "target" always; a kind may add more (e.g. "current_role")
+    facts: dict[str, Any]
+    absent: str | None = None  # the target is not there: said instead, and nothing is done
+
+
+def _answer_for(answer: Any, key: str, expected: Any) -> Mapping[str, Any] | None:
+    """`answer` if it is an object whose `key` is `expected` (the thing asked about), else None."""
+    return answer if isinstance(answer, dict) and answer.get(key) == expected else None
+
+
+def _user_facts(user: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "email": user.get("email"),
+        "name": full_name(user),
+        "enabled": user.get("enabled"),
+        "mfa_enabled": user.get("mfa_enabled"),
+        "last_active": when(user.get("last_active_at")),
+    }
+
+
+def say_user(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:
+    user = _answer_for(answers[0], "user_id", arguments["user_id"])
+    if user is None:
+        return None
+    facts = _user_facts(user)
+    target = (
+        f"user {shown(arguments['user_id'])} ({shown(facts['email'])}, {name_text(user)}; "
+        f"{'enabled' if facts['enabled'] else 'disabled'}; 2FA {'on' if facts['mfa_enabled'] else 'off'}; "
+        f"last active {facts['last_active']})"
+    )
+    return Seen({"target": target}, facts)
+
+
+def say_org(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:
+    org = _answer_for(answers[0], "org_id", arguments["org_id"])
+    members, invites = answers[1], answers[2]
+    if org is None or not isinstance(members, dict) or not isinstance(invites, dict):
+        return None
+    facts = {
+        "name": org.get("name"),
+        "domain": org.get("domain"),
+        "members": members.get("total_users"),
+        "pending_invites": invites.get("total_invites"),
+    }
+    domain = shown(facts["domain"]) if facts["domain"] else "none"
+    target = (
+        f"organization {shown(arguments['org_id'])} ({shown(facts['name'], quote=True)}; domain {domain}; "
+        f"{count_text(facts['members'], 'member')}; {count_text(facts['pending_invites'], 'pending invite')})"
+    )
+    return Seen({"target": target}, facts)
+
+
+def say_membership(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:
+    user = _answer_for(answers[0], "user_id", arguments["user_id"])
+    if user is None:
+        return None
+    org_id = arguments["org_id"]
+    orgs = user.get("org_id_to_org_info")
+    membership = orgs.get(org_id) if isinstance(orgs, dict) else None
+    who = f"user {shown(arguments['user_id'])} ({shown(user.get('email'))}, {name_text(user)})"
+    if not isinstance(membership, dict):
+        facts = {"email": user.get("email"), "member": False}
+        return Seen(
+            {"target": who}, facts, absent=f"The {who} is not a member of organization {shown(org_id)}."
+        )
+    facts = {
+        "email": user.get("email"),
+        "name": full_name(user),
+        "org_name": membership.get("org_name"),
+        "role": membership.get("user_role"),
+        "additional_roles": membership.get("additional_roles") or [],
+    }
+    target = (
+        f"{who} in organization {shown(org_id)} ({shown(facts['org_name'], quote=True)}; "
+        f"role now {shown(facts['role'])})"
+    )
+    return Seen({"target": target, "current_role": shown(facts["role"])}, facts)
+
+
+def say_invite(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:
+    page = answers[0]
+    if not isinstance(page, dict) or not isinstance(page.get("invites"), list):
+        return None
+    email, org_id = str(arguments["email"]), arguments["org_id"]
+    invite = next(
+        (
+            found
+            for found in page["invites"]
+            if isinstance(found, dict)
+            and found.get("org_id") == org_id
+            and str(found.get("invitee_email", "")).casefold() == email.casefold()
+        ),
+        None,
+    )
+    if invite is None:
+        where = f" among the first {INVITES_READ}" if page.get("has_more_results") else ""
+        absent = f"No pending invite for {shown(email)} to organization {shown(org_id)}{where}."
+        return Seen({"target": f"the invite of {shown(email)}"}, {"pending": False}, absent=absent)
+    facts = {
+        "org_name": invite.get("org_name"),
+        "role": invite.get("role_in_org"),
+        "inviter_email": invite.get("inviter_email"),
+        "expires": when(invite.get("expires_at")),
+    }
+    target = (
+        f"the pending invite of {shown(email)} to organization {shown(org_id)} "
+        f"({shown(facts['org_name'], quote=True)}; role {shown(facts['role'])}; "
+        f"invited by {shown(facts['inviter_email'])}; expires {facts['expires']})"
+    )
+    return Seen({"target": target}, facts)
