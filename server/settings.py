@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.addresses import is_loopback, parse_networks
+from tools.catalog import TOOLSETS
 
 
 def state_dir() -> Path:
@@ -112,8 +113,7 @@ class Settings(BaseSettings):
     toolsets: CsvSet | None = setting(
         None,
         "PROPELAUTH_MCP_TOOLSETS",
-        "comma-separated toolsets to offer: users, magic_links, access_tokens, migration, sessions, "
-        "employees (default: all)",
+        f"comma-separated toolsets to offer: {', '.join(TOOLSETS)} (default: all)",
     )
     tools: CsvSet | None = setting(
         None, "PROPELAUTH_MCP_TOOLS", "comma-separated tool names to offer; overrides --toolsets"

@@ -93,11 +93,11 @@ def say_membership(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen
         "role": membership.get("user_role"),
         "additional_roles": membership.get("additional_roles") or [],
     }
-    target = (
-        f"{who} in organization {shown(org_id)} ({shown(facts['org_name'], quote=True)}; "
-        f"role now {shown(facts['role'])})"
-    )
-    return Seen({"target": target, "current_role": shown(facts["role"])}, facts)
+    org = f"organization {shown(org_id)} ({shown(facts['org_name'], quote=True)})"
+    role = shown(facts["role"])
+    # "target" reads alone; "user", "org" and "current_role" let a consequence put them in its order.
+    parts = {"target": f"{who} in {org}, role now {role}", "user": who, "org": org, "current_role": role}
+    return Seen(parts, facts)
 
 
 def say_invite(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:

@@ -13,6 +13,7 @@ import anyio
 import pytest
 
 from tests.http.conftest import ALICE_TOKEN, ENTRY_POINT, TOKENS, entry_point_over_http
+from tools import tool_definitions
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "agent_client.py"
 
@@ -26,7 +27,7 @@ def load_example() -> ModuleType:
 
 
 def check(summary: dict[str, Any]) -> None:
-    assert summary["tools_offered"] == 20
+    assert summary["tools_offered"] == len(tool_definitions())
     assert "delete_user" in summary["destructive_tools"]
     assert summary["answer"] == "ada@example.com is not locked"
     assert not any(step["is_error"] for step in summary["transcript"])

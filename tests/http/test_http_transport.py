@@ -22,6 +22,7 @@ from tests.conftest import AUTH_URL, CLIENT_INFO
 from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client
 from tests.jsonrpc import INITIALIZE
 from tests.loopback import serve_on_loopback
+from tools import tool_definitions
 
 CALL_QUERY = {
     "jsonrpc": "2.0",
@@ -46,7 +47,7 @@ async def test_an_authenticated_agent_lists_and_calls_tools_over_http(
         async with start_http() as srv, http_client(srv.url, token=ALICE_TOKEN, mode=protocol_mode) as client:
             tools = (await client.list_tools()).tools
             result = await client.call_tool("query_users", {"email_or_username": "ada@"})
-    assert len(tools) == 20
+    assert len(tools) == len(tool_definitions())
     assert not result.is_error and result.structured_content is not None
     assert [u["email"] for u in result.structured_content["users"]] == ["ada@example.com"]
     [record] = audit_records(srv.settings.audit_path)

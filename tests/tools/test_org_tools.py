@@ -66,7 +66,7 @@ async def test_changing_a_role_unconfirmed_says_the_role_now_and_the_role_asked_
 
     assert backend.requests == [ApiRequest("GET", f"{V1}/user/{USER_ID}", query={"include_orgs": "true"})]
     assert outcome.details["reason"] == "confirmation_required"
-    assert "role now Owner" in outcome.text and "to Member" in outcome.text
+    assert "from Owner to Member" in outcome.text
     assert outcome.target == {"user_id": USER_ID, "org_id": ORG_ID}
 
 

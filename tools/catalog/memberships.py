@@ -48,7 +48,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         idempotent=True,
         requires_confirmation=True,
         applied_defaults={"additional_roles": []},
-        consequence="change the role of {target} to {role}",
+        consequence="change the role of {user} in {org} from {current_role} to {role}",
         done="User {user_id} now has role {role} in organization {org_id}.",
     ),
     CatalogEntry(
@@ -62,7 +62,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         destructive=True,
         idempotent=True,
         requires_confirmation=True,
-        consequence="remove {target} from the organization",
+        consequence="remove {user} (role {current_role}) from {org}",
         done="Removed user {user_id} from organization {org_id}.",
     ),
     CatalogEntry(
