@@ -344,13 +344,30 @@ async def test_the_remove_preview_of_a_non_member_says_so_and_sends_no_write(
     assert writes(front) == []
 
 
-async def test_confirmed_remove_of_a_non_member_says_so(client: Client, sandbox: Sandbox) -> None:
+NOT_A_MEMBER_DEFECT = (
+    "defect: the 404 of a confirmed change/remove for a non-member says 'No user X or no organization Y', "
+    "though both exist (the service's 'not a member' is lost)"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_A_MEMBER_DEFECT)
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("remove_user_from_org", {"user_id": SOFIA, "org_id": NORTHWIND, "confirm": True}),
+        (
+            "change_user_role_in_org",
+            {"user_id": SOFIA, "org_id": NORTHWIND, "role": "Admin", "confirm": True},
+        ),
+    ],
+)
+async def test_a_confirmed_change_for_a_non_member_says_they_are_not_a_member(
+    client: Client, sandbox: Sandbox, tool: str, arguments: dict[str, Any]
+) -> None:
     before = org_state(sandbox)
-    text = await call_error(
-        client, "remove_user_from_org", {"user_id": SOFIA, "org_id": NORTHWIND, "confirm": True}
-    )
-    assert "not a member" in text.lower() or SOFIA in text
+    text = await call_error(client, tool, arguments)
     assert org_state(sandbox) == before
+    assert "not a member" in text.lower()
 
 
 @pytest.mark.parametrize(
@@ -488,6 +505,10 @@ async def test_fetch_pending_invites_of_one_org(client: Client) -> None:
     assert roles == {JORDAN: "Member", NOOR: "Admin"}
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: fetch_pending_invites has no target, so its 404 (and the revoke preview's) names no org",
+)
 async def test_fetch_pending_invites_of_an_unknown_org_says_which_org(client: Client) -> None:
     assert UNKNOWN_ORG in await call_error(client, "fetch_pending_invites", {"org_id": UNKNOWN_ORG})
 
@@ -554,6 +575,10 @@ async def test_the_revoke_preview_of_no_pending_invite_says_so_and_sends_no_writ
     assert writes(front) == []
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: fetch_pending_invites has no target, so its 404 (and the revoke preview's) names no org",
+)
 async def test_the_revoke_preview_in_an_unknown_org_names_the_org(
     client: Client, front: RecordingSandbox
 ) -> None:
@@ -584,6 +609,23 @@ async def test_revoke_with_invalid_arguments_sends_nothing(
     client: Client, front: RecordingSandbox, arguments: dict[str, Any]
 ) -> None:
     await refused_before_sending(client, front, "revoke_pending_invite", arguments)
+
+
+# --- what the gated tools advertise ------------------------------------------------------------------------
+
+
+GATED = ["change_user_role_in_org", "remove_user_from_org", "revoke_pending_invite", "delete_org"]
+
+
+@pytest.mark.parametrize("tool", GATED)
+async def test_a_gated_tool_advertises_confirm_and_a_destructive_idempotent_hint(
+    client: Client, tool: str
+) -> None:
+    listed = {t.name: t for t in (await client.list_tools()).tools}[tool]
+    assert "boolean" in listed.input_schema["properties"]["confirm"]["type"]
+    hints = listed.annotations
+    assert hints is not None
+    assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint) == (False, True, True)
 
 
 # --- the audit target ------------------------------------------------------------------------------------
@@ -657,8 +699,12 @@ async def test_a_confirmed_delete_org_uses_the_destructive_slot_and_the_next_des
     assert "limit of 1" in text and "Nothing was sent" in text
     assert writes(front) == sent_before == [f"DELETE /api/backend/v1/org/{HARBOR_HEALTH}"]
     assert org_state(front.sandbox) == before
-    [refused] = [r for r in read_records(audit_path) if r["tool"] == tool]
-    assert (refused["outcome"], refused["details"]["reason"]) == ("rejected", "refused")
+    refused = [r for r in read_records(audit_path) if r["tool"] == tool][-1]
+    assert (refused["outcome"], refused["confirmed"], refused["details"]["reason"]) == (
+        "rejected",
+        True,
+        "refused",
+    )
 
 
 async def test_previews_of_the_new_gated_tools_do_not_use_up_the_destructive_slot(

@@ -69,14 +69,19 @@ async def test_fetch_users_by_ids_with_include_orgs_carries_the_memberships(clie
 
 
 @pytest.mark.parametrize(
-    "arguments",
-    [{"user_ids": ["not-a-uuid"]}, {"user_ids": ADA}, {}, {"user_ids": [ADA], "colour": "red"}],
+    ("arguments", "field"),
+    [
+        ({"user_ids": ["not-a-uuid"]}, "user_ids"),
+        ({"user_ids": ADA}, "user_ids"),
+        ({}, "user_ids"),
+        ({"user_ids": [ADA], "colour": "red"}, "colour"),
+    ],
     ids=["malformed-id", "not-a-list", "missing", "unknown-argument"],
 )
-async def test_fetch_users_by_ids_with_invalid_arguments_sends_nothing(
-    client: Client, front: RecordingSandbox, arguments: dict[str, Any]
+async def test_fetch_users_by_ids_with_invalid_arguments_names_the_field_and_sends_nothing(
+    client: Client, front: RecordingSandbox, arguments: dict[str, Any], field: str
 ) -> None:
-    await call_error(client, "fetch_users_by_ids", arguments)
+    assert field in await call_error(client, "fetch_users_by_ids", arguments)
     assert front.seen == []
 
 
