@@ -104,7 +104,7 @@ def say_invite(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | N
     page = answers[0]
     if not isinstance(page, dict) or not isinstance(page.get("invites"), list):
         return None
-    email, org_id = str(arguments["email"]), arguments["org_id"]
+    email, org_id = str(arguments["invitee_email"]), arguments["org_id"]
     invite = next(
         (
             found

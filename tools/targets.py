@@ -100,6 +100,13 @@ INVITE = TargetKind(
     arguments=("email", "org_id"),
     not_found="No organization with id {org_id}.",
     check="fetch_pending_invites (org_id {org_id})",
+)
+# An invitation already sent: the revoke names the invitee as the service does, `invitee_email`.
+PENDING_INVITE = TargetKind(
+    noun="invite",
+    arguments=("invitee_email", "org_id"),
+    not_found="No organization {org_id}, or no pending invite for {invitee_email} in it.",
+    check="fetch_pending_invites (org_id {org_id})",
     preview=Preview(
         (PreviewRead("fetch_pending_invites", ("org_id",), {"page_size": previews.INVITES_READ}),),
         previews.say_invite,

@@ -13,10 +13,14 @@ import tiktoken
 from server.app import INSTRUCTIONS
 from tools import tool_definitions, tool_listing
 
-TOKEN_BUDGET = 2_400  # all 20 tools: name + description + input schema, cl100k_base
+TOKEN_BUDGET = (
+    110 * 41
+)  # all 41 tools, at most 110 each on average: name + description + input schema, cl100k_base
 # The whole tools/list payload, compact JSON. Moved by what was measured for what agents must be told:
-# +464 for null on optional arguments, +108 for the reads saying profiles are user-written.
-BYTE_BUDGET = 20_572
+# +464 for null on optional arguments, +108 for the reads saying profiles are user-written; 20 -> 41 tools
+# (issue 10: orgs, memberships, batch reads) measured 39,615, whose output schemas (an org, a member
+# page) are larger than a user tool's.
+BYTE_BUDGET = 44_100
 INSTRUCTIONS_TOKEN_BUDGET = 100  # the server's instructions (initialize), which clients put in the prompt
 
 
@@ -42,7 +46,7 @@ def tools_list_bytes() -> int:
 
 def test_the_model_facing_tool_text_fits_the_token_budget_with_headroom() -> None:
     tokens = model_facing_tokens()
-    print(f"\nmodel-facing tokens (cl100k_base, 20 tools): {tokens} / {TOKEN_BUDGET}")
+    print(f"\nmodel-facing tokens (cl100k_base, {len(tool_definitions())} tools): {tokens} / {TOKEN_BUDGET}")
     assert tokens <= TOKEN_BUDGET * 0.9
 
 

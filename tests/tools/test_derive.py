@@ -17,14 +17,35 @@ from tools.model import ToolDefinition
 
 DEFINITIONS = tool_definitions()
 IDS = [d.name for d in DEFINITIONS]
-GATED = {"delete_user", "disable_user", "logout_all_user_sessions", "clear_user_password", "disable_user_2fa"}
+GATED = {
+    "delete_user",
+    "disable_user",
+    "logout_all_user_sessions",
+    "clear_user_password",
+    "disable_user_2fa",
+    "delete_org",
+    "change_user_role_in_org",
+    "remove_user_from_org",
+    "revoke_pending_invite",
+}
+# Destructive but not gated: reversible, and no existing access goes (see the catalog's comments).
+DESTRUCTIVE_UNGATED = {"disable_user_can_create_orgs"}
+# Reads sent as POST: the batch fetches carry their ids in a body.
+READS_BY_POST = {"fetch_users_by_ids", "fetch_users_by_emails", "fetch_users_by_usernames"}
 READS = {
     "fetch_user_by_id",
     "fetch_user_by_email",
     "fetch_user_by_username",
     "query_users",
     "fetch_employee_by_id",
-}
+    "fetch_user_mfa_methods",
+    "fetch_user_signup_query_params",
+    "fetch_org",
+    "query_orgs",
+    "fetch_custom_role_mappings",
+    "fetch_users_in_org",
+    "fetch_pending_invites",
+} | READS_BY_POST
 NOT_IDEMPOTENT = {
     "create_user",
     "migrate_user",
@@ -32,6 +53,9 @@ NOT_IDEMPOTENT = {
     "create_access_token",
     "resend_email_confirmation",
     "update_user_email",
+    "create_org",
+    "invite_user_to_org",
+    "invite_user_to_org_by_user_id",
 }
 
 
@@ -49,7 +73,12 @@ def test_there_is_one_tool_per_spec_operation_with_the_agreed_names() -> None:
         "update_user", "update_user_email", "update_user_password", "clear_user_password", "disable_user",
         "enable_user", "disable_user_2fa", "logout_all_user_sessions", "resend_email_confirmation",
         "create_magic_link", "create_access_token", "migrate_user", "migrate_user_password", "delete_user",
-        "fetch_employee_by_id",
+        "fetch_employee_by_id", "fetch_users_by_ids", "fetch_users_by_emails", "fetch_users_by_usernames",
+        "fetch_user_mfa_methods", "fetch_user_signup_query_params", "enable_user_can_create_orgs",
+        "disable_user_can_create_orgs", "fetch_org", "query_orgs", "create_org", "update_org", "delete_org",
+        "fetch_custom_role_mappings", "fetch_users_in_org", "add_user_to_org", "change_user_role_in_org",
+        "remove_user_from_org", "invite_user_to_org", "invite_user_to_org_by_user_id",
+        "fetch_pending_invites", "revoke_pending_invite",
     ]  # fmt: skip
 
 
@@ -72,8 +101,10 @@ def test_every_schema_is_a_valid_self_contained_2020_12_schema(tool: ToolDefinit
 
 @pytest.mark.parametrize("tool", DEFINITIONS, ids=IDS)
 def test_hints_are_truthful(tool: ToolDefinition) -> None:
-    assert tool.read_only == (tool.name in READS) == (tool.operation.method == "GET")
-    assert tool.destructive == (tool.name in GATED) == tool.requires_confirmation
+    assert tool.read_only == (tool.name in READS)
+    assert (tool.operation.method == "GET") == (tool.name in READS - READS_BY_POST)
+    assert tool.destructive == (tool.name in GATED | DESTRUCTIVE_UNGATED)
+    assert tool.requires_confirmation == (tool.name in GATED)
     assert tool.idempotent == (tool.name not in NOT_IDEMPOTENT)
     assert tool.open_world is True
 
@@ -142,10 +173,11 @@ def test_a_catalog_entry_whose_operation_is_missing_from_the_spec_is_a_startup_e
 
 def test_a_spec_operation_without_a_catalog_entry_is_a_startup_error() -> None:
     spec = copy.deepcopy(load_spec())
-    spec["paths"]["/api/backend/v1/user/{userId}/mfa"] = {
-        "get": {"operationId": "fetchUserMfa", "responses": {"200": {"description": "ok"}}}
+    # A real PropelAuth endpoint that is no tool on purpose (it hands out third-party OAuth tokens).
+    spec["paths"]["/api/backend/v1/user/{userId}/oauth_token"] = {
+        "get": {"operationId": "fetchUserOauthTokens", "responses": {"200": {"description": "ok"}}}
     }
-    with pytest.raises(ValueError, match="fetchUserMfa"):
+    with pytest.raises(ValueError, match="no catalog entry: \\['fetchUserOauthTokens'\\]"):
         derive_definitions(spec)
 
 

@@ -13,7 +13,8 @@ from tools.backend import ApiResponse
 from tools.catalog import CATALOG, CatalogEntry
 from tools.derive import SpecError, derive_definitions
 from tools.executor import execute
-from tools.targets import ORG, USER
+from tools.previews import say_user
+from tools.targets import USER, Preview, PreviewRead
 
 
 def _catalog_with(tool: str, **changes: object) -> tuple[CatalogEntry, ...]:
@@ -52,12 +53,10 @@ def test_a_gated_tool_without_a_previewable_target_is_a_startup_error() -> None:
 
 
 def test_a_preview_reading_a_tool_that_does_not_exist_is_a_startup_error() -> None:
-    # The org preview reads org tools; with only the user catalog they are missing.
-    org_gate = _catalog_with(
-        "delete_user", target=dataclasses.replace(ORG, arguments=("user_id",)), consequence="delete {target}"
-    )
-    with pytest.raises(SpecError, match="delete_user: its preview reads 'fetch_org'"):
-        derive_definitions(load_spec(), org_gate)
+    no_such_read = Preview((PreviewRead("fetch_nothing", ("user_id",)),), say_user)
+    gate = _catalog_with("delete_user", target=dataclasses.replace(USER, preview=no_such_read))
+    with pytest.raises(SpecError, match="delete_user: its preview reads 'fetch_nothing'"):
+        derive_definitions(load_spec(), gate)
 
 
 def test_two_entries_with_one_name_are_a_startup_error() -> None:

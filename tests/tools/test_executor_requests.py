@@ -1,4 +1,4 @@
-"""The exact HTTP request each of the 20 tools sends to PropelAuth."""
+"""The exact HTTP request each tool sends to PropelAuth."""
 
 from __future__ import annotations
 
@@ -6,7 +6,18 @@ from typing import Any
 
 import pytest
 
-from tests.tools.toolfakes import OTHER_ID, USER_ID, RecordingBackend, definition, user_body
+from tests.tools.toolfakes import (
+    ORG_ID,
+    OTHER_ID,
+    USER_ID,
+    RecordingBackend,
+    definition,
+    invite_body,
+    member_body,
+    org_body,
+    page_body,
+    user_body,
+)
 from tools import execute, tool_definitions
 from tools.backend import ApiRequest, ApiResponse
 from tools.requests import build_request
@@ -197,6 +208,200 @@ CASES: dict[str, tuple[dict[str, Any], ApiRequest, Any]] = {
         {"employee_id": OTHER_ID},
         ApiRequest("GET", f"{V1}/employee/{OTHER_ID}"),
         {"email": "ops@example.com"},
+    ),
+    # The batch reads answer a bare array. Unset query parameters are left to the service's defaults
+    # (the same as the official SDKs'), as for the user reads.
+    "fetch_users_by_ids": (
+        {"user_ids": [UPPER_ID, OTHER_ID]},
+        ApiRequest(
+            "POST",
+            f"{V1}/user/user_ids",
+            json={"user_ids": [USER_ID, OTHER_ID]},
+        ),
+        [user_body()],
+    ),
+    "fetch_users_by_emails": (
+        {"emails": ["ada@example.com"], "include_orgs": True},
+        ApiRequest(
+            "POST", f"{V1}/user/emails", query={"include_orgs": "true"}, json={"emails": ["ada@example.com"]}
+        ),
+        [user_body(org_id_to_org_info={})],
+    ),
+    "fetch_users_by_usernames": (
+        {"usernames": ["ada", "grace"]},
+        ApiRequest(
+            "POST",
+            f"{V1}/user/usernames",
+            json={"usernames": ["ada", "grace"]},
+        ),
+        [],
+    ),
+    "fetch_user_mfa_methods": (
+        {"user_id": USER_ID},
+        ApiRequest("GET", f"{V1}/user/{USER_ID}/mfa"),
+        {
+            "mfa_setup": {
+                "type": "Phone",
+                "phone_numbers": [{"mfa_phone_number_suffix": "42", "mfa_phone_id": "p1"}],
+            }
+        },
+    ),
+    "fetch_user_signup_query_params": (
+        {"user_id": USER_ID},
+        ApiRequest("GET", f"{V1}/user/{USER_ID}/signup_query_parameters"),
+        {"user_signup_query_parameters": {"utm_source": "newsletter"}},
+    ),
+    "enable_user_can_create_orgs": (
+        {"user_id": USER_ID},
+        ApiRequest("PUT", f"{V1}/user/{USER_ID}/can_create_orgs/enable", changes_state=True),
+        {},
+    ),
+    "disable_user_can_create_orgs": (
+        {"user_id": USER_ID},
+        ApiRequest("PUT", f"{V1}/user/{USER_ID}/can_create_orgs/disable", changes_state=True),
+        {},
+    ),
+    "fetch_org": (
+        {"org_id": ORG_ID.upper()},
+        ApiRequest("GET", f"{V1}/org/{ORG_ID}"),
+        org_body(),
+    ),
+    # The Python SDK's form: GET with query parameters (node-apis and propelauth-go POST a body).
+    "query_orgs": (
+        {"page_size": 20, "order_by": "NAME", "name": "north", "domain": "northwind.example"},
+        ApiRequest(
+            "GET",
+            f"{V1}/org/query",
+            query={
+                "page_size": "20",
+                "order_by": "NAME",
+                "name": "north",
+                "domain": "northwind.example",
+            },
+        ),
+        page_body(
+            "orgs", [{"org_id": ORG_ID, "name": "Northwind", "max_users": None, "is_saml_configured": False}]
+        ),
+    ),
+    "create_org": (
+        {"name": "Northwind", "domain": "northwind.example", "max_users": 25},
+        ApiRequest(
+            "POST",
+            f"{V1}/org/",
+            json={
+                "name": "Northwind",
+                "domain": "northwind.example",
+                "max_users": 25,
+                "enable_auto_joining_by_domain": False,
+                "members_must_have_matching_domain": False,
+            },
+            changes_state=True,
+        ),
+        {"org_id": ORG_ID, "name": "Northwind"},
+    ),
+    # Subscribing to a role mapping is this same PUT.
+    "update_org": (
+        {"org_id": ORG_ID, "max_users": 50, "custom_role_mapping_name": "Enterprise"},
+        ApiRequest(
+            "PUT",
+            f"{V1}/org/{ORG_ID}",
+            json={"max_users": 50, "custom_role_mapping_name": "Enterprise"},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "delete_org": (
+        {"org_id": ORG_ID, "confirm": True},
+        ApiRequest("DELETE", f"{V1}/org/{ORG_ID}", changes_state=True),
+        {},
+    ),
+    "fetch_custom_role_mappings": (
+        {},
+        ApiRequest("GET", f"{V1}/custom_role_mappings"),
+        {"custom_role_mappings": [{"custom_role_mapping_name": "Enterprise", "num_orgs_subscribed": 3}]},
+    ),
+    "fetch_users_in_org": (
+        {"org_id": ORG_ID, "role": "Admin"},
+        ApiRequest(
+            "GET",
+            f"{V1}/user/org/{ORG_ID}",
+            query={"role": "Admin"},
+        ),
+        page_body("users", [member_body()]),
+    ),
+    # The Python SDK always sends additional_roles, [] when none.
+    "add_user_to_org": (
+        {"user_id": UPPER_ID, "org_id": ORG_ID, "role": "Member"},
+        ApiRequest(
+            "POST",
+            f"{V1}/org/add_user",
+            json={"user_id": USER_ID, "org_id": ORG_ID, "role": "Member", "additional_roles": []},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "change_user_role_in_org": (
+        {
+            "user_id": USER_ID,
+            "org_id": ORG_ID,
+            "role": "Admin",
+            "additional_roles": ["Billing"],
+            "confirm": True,
+        },
+        ApiRequest(
+            "POST",
+            f"{V1}/org/change_role",
+            json={"user_id": USER_ID, "org_id": ORG_ID, "role": "Admin", "additional_roles": ["Billing"]},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "remove_user_from_org": (
+        {"user_id": USER_ID, "org_id": ORG_ID, "confirm": True},
+        ApiRequest(
+            "POST", f"{V1}/org/remove_user", json={"user_id": USER_ID, "org_id": ORG_ID}, changes_state=True
+        ),
+        {},
+    ),
+    "invite_user_to_org": (
+        {"email": "grace@example.com", "org_id": ORG_ID, "role": "Member"},
+        ApiRequest(
+            "POST",
+            f"{V1}/invite_user",
+            json={"email": "grace@example.com", "org_id": ORG_ID, "role": "Member", "additional_roles": []},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "invite_user_to_org_by_user_id": (
+        {"user_id": OTHER_ID, "org_id": ORG_ID, "role": "Member"},
+        ApiRequest(
+            "POST",
+            f"{V1}/invite_user_by_id",
+            json={"user_id": OTHER_ID, "org_id": ORG_ID, "role": "Member", "additional_roles": []},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "fetch_pending_invites": (
+        {"org_id": ORG_ID},
+        ApiRequest(
+            "GET",
+            f"{V1}/pending_org_invites",
+            query={"org_id": ORG_ID},
+        ),
+        page_body("invites", [invite_body()]),
+    ),
+    # A DELETE with a JSON body, as the official SDKs send it.
+    "revoke_pending_invite": (
+        {"invitee_email": "grace@example.com", "org_id": ORG_ID, "confirm": True},
+        ApiRequest(
+            "DELETE",
+            f"{V1}/pending_org_invites",
+            json={"invitee_email": "grace@example.com", "org_id": ORG_ID},
+            changes_state=True,
+        ),
+        {},
     ),
 }
 

@@ -14,7 +14,29 @@ def names(policy: ExposurePolicy) -> set[str]:
 
 
 def test_by_default_every_tool_is_exposed() -> None:
-    assert len(ExposurePolicy().exposed(ALL)) == 20
+    assert len(ExposurePolicy().exposed(ALL)) == 41
+
+
+def test_the_org_toolsets_hold_the_org_tools_and_the_batch_reads_join_users() -> None:
+    assert names(ExposurePolicy(toolsets={"orgs"})) == {
+        "fetch_org",
+        "query_orgs",
+        "create_org",
+        "update_org",
+        "delete_org",
+        "fetch_custom_role_mappings",
+    }
+    assert names(ExposurePolicy(toolsets={"memberships"})) == {
+        "fetch_users_in_org",
+        "add_user_to_org",
+        "change_user_role_in_org",
+        "remove_user_from_org",
+        "invite_user_to_org",
+        "invite_user_to_org_by_user_id",
+        "fetch_pending_invites",
+        "revoke_pending_invite",
+    }
+    assert {"fetch_users_by_ids", "fetch_user_mfa_methods"} <= names(ExposurePolicy(toolsets={"users"}))
 
 
 def test_toolsets_select_whole_groups() -> None:
@@ -43,6 +65,16 @@ def test_read_only_removes_every_write_whatever_else_says() -> None:
         "fetch_user_by_username",
         "query_users",
         "fetch_employee_by_id",
+        "fetch_users_by_ids",
+        "fetch_users_by_emails",
+        "fetch_users_by_usernames",
+        "fetch_user_mfa_methods",
+        "fetch_user_signup_query_params",
+        "fetch_org",
+        "query_orgs",
+        "fetch_custom_role_mappings",
+        "fetch_users_in_org",
+        "fetch_pending_invites",
     }
 
 

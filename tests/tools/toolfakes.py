@@ -65,3 +65,62 @@ def definition(name: str) -> ToolDefinition:
     found = get_definition(name)
     assert found is not None, name
     return found
+
+
+ORG_ID = "3d9e8f7a-6b5c-4d3e-9f1a-2b3c4d5e6f70"
+
+
+def org_body(org_id: str = ORG_ID, **overrides: Any) -> dict[str, Any]:
+    """An organization as fetch_org answers it."""
+    body: dict[str, Any] = {
+        "org_id": org_id,
+        "name": "Northwind",
+        "url_safe_org_slug": "northwind",
+        "can_setup_saml": True,
+        "is_saml_configured": False,
+        "is_saml_in_test_mode": False,
+        "max_users": 25,
+        "metadata": {},
+        "domain": "northwind.example",
+        "extra_domains": [],
+        "domain_autojoin": True,
+        "domain_restrict": False,
+        "custom_role_mapping_name": None,
+        "legacy_org_id": None,
+    }
+    body.update(overrides)
+    return body
+
+
+def member_body(user_id: str = USER_ID, role: str = "Admin", **overrides: Any) -> dict[str, Any]:
+    """A user as fetch_users_in_org lists them: a User with their role in that org."""
+    return user_body(user_id, **{"role_in_org": role, "additional_roles_in_org": [], **overrides})
+
+
+def invite_body(email: str = "grace@example.com", org_id: str = ORG_ID, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "invitee_email": email,
+        "org_id": org_id,
+        "org_name": "Northwind",
+        "role_in_org": "Member",
+        "additional_roles_in_org": [],
+        "created_at": 1_700_000_000,
+        "expires_at": 1_700_604_800,
+        "inviter_email": "ada@example.com",
+        "inviter_user_id": USER_ID,
+    }
+    body.update(overrides)
+    return body
+
+
+def page_body(key: str, items: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]:
+    """A PropelAuth page: `key` holds the items, `total_<key>` their count."""
+    body: dict[str, Any] = {
+        key: items,
+        f"total_{key}": len(items),
+        "current_page": 0,
+        "page_size": 10,
+        "has_more_results": False,
+    }
+    body.update(overrides)
+    return body

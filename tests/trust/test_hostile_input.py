@@ -198,7 +198,9 @@ class Example:
 def _mutations(definition: ToolDefinition) -> list[str]:
     schema = definition.input_schema
     props: dict[str, Any] = schema["properties"]
-    out = ["extra_field", "wrong_type", "not_an_object_value"]
+    out = ["extra_field"]
+    if props:  # a tool may take no arguments at all (fetch_custom_role_mappings)
+        out += ["wrong_type", "not_an_object_value"]
     if schema.get("required"):
         out.append("missing_required")
     if any(p.get("format") in ("uuid", "email", "uri") for p in props.values()):

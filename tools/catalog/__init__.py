@@ -8,10 +8,21 @@ Keep descriptions short: the whole surface has a token budget (tests/tools/test_
 from __future__ import annotations
 
 from tools.catalog.entry import OPEN_WORLD, CatalogEntry, StatusText
+from tools.catalog.memberships import MEMBERSHIPS
+from tools.catalog.orgs import ORGS
 from tools.catalog.users import USERS
 
-CATALOG: tuple[CatalogEntry, ...] = USERS
+CATALOG: tuple[CatalogEntry, ...] = USERS + ORGS + MEMBERSHIPS
 
-TOOLSETS: tuple[str, ...] = ("users", "magic_links", "access_tokens", "migration", "sessions", "employees")
+TOOLSETS: tuple[str, ...] = (
+    "users",
+    "orgs",
+    "memberships",
+    "magic_links",
+    "access_tokens",
+    "migration",
+    "sessions",
+    "employees",
+)
 
 __all__ = ["CATALOG", "OPEN_WORLD", "TOOLSETS", "CatalogEntry", "StatusText"]
