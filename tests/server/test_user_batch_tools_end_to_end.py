@@ -54,6 +54,8 @@ async def test_fetch_users_by_ids_returns_the_users_asked_for(client: Client) ->
 async def test_fetch_users_by_ids_leaves_out_unknown_ids_without_an_error(client: Client) -> None:
     result = await call_ok(client, "fetch_users_by_ids", {"user_ids": [UNKNOWN, ADA]})
     assert [user["user_id"] for user in structured(result)["users"]] == [ADA]
+    [missing] = [line for line in text_of(result).splitlines() if UNKNOWN in line]
+    assert "not found" in missing
 
 
 async def test_fetch_users_by_ids_of_only_unknown_ids_is_an_empty_list(client: Client) -> None:
