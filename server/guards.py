@@ -76,7 +76,7 @@ class AuditedBackend:
         if self._limit.limit == 0:
             raise BackendRefused("destructive tools are disabled on this server (destructive limit is 0)")
         raise BackendRefused(
-            f"the limit of {self._limit.limit} confirmed destructive calls per {self._limit.window_s:g} s "
+            f"the limit of {self._limit.limit} destructive calls sent per {self._limit.window_s:g} s "
             f"is reached; the next slot frees in {wait:.0f} s. Ask the operator if this is expected"
         )
 

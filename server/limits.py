@@ -1,4 +1,4 @@
-"""Blast-radius limit: at most N confirmed destructive calls in a sliding time window."""
+"""Blast-radius limit: at most N destructive calls sent in a sliding time window."""
 
 from __future__ import annotations
 

@@ -121,11 +121,11 @@ class Settings(BaseSettings):
     exclude_tools: CsvSet | None = setting(
         None, "PROPELAUTH_MCP_EXCLUDE_TOOLS", "comma-separated tool names to withhold"
     )
-    # Blast-radius limit: confirmed destructive calls allowed per sliding window (0 forbids them).
+    # Blast-radius limit: destructive calls that may be sent per sliding window (0 forbids them).
     destructive_limit: int = setting(
         10,
         "PROPELAUTH_MCP_DESTRUCTIVE_LIMIT",
-        "confirmed destructive calls allowed per window; 0 forbids them",
+        "destructive calls that may be sent per window; 0 forbids them",
         ge=0,
     )
     destructive_window_s: float = setting(

@@ -89,7 +89,8 @@ ORG = TargetKind(
 MEMBERSHIP = TargetKind(
     noun="membership",
     arguments=("user_id", "org_id"),
-    not_found="No user {user_id} or no organization {org_id}.",
+    # A 404 on a membership's own operations (change role, remove) also means "not a member".
+    not_found="User {user_id} is not a member of organization {org_id}, or one of them does not exist.",
     check="fetch_user_by_id (user_id {user_id}, include_orgs true)",
     preview=Preview(
         (PreviewRead("fetch_user_by_id", ("user_id",), {"include_orgs": True}),), previews.say_membership

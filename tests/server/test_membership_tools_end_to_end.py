@@ -344,13 +344,6 @@ async def test_the_remove_preview_of_a_non_member_says_so_and_sends_no_write(
     assert writes(front) == []
 
 
-NOT_A_MEMBER_DEFECT = (
-    "defect: the 404 of a confirmed change/remove for a non-member says 'No user X or no organization Y', "
-    "though both exist (the service's 'not a member' is lost)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=NOT_A_MEMBER_DEFECT)
 @pytest.mark.parametrize(
     ("tool", "arguments"),
     [
@@ -505,10 +498,6 @@ async def test_fetch_pending_invites_of_one_org(client: Client) -> None:
     assert roles == {JORDAN: "Member", NOOR: "Admin"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: fetch_pending_invites has no target, so its 404 (and the revoke preview's) names no org",
-)
 async def test_fetch_pending_invites_of_an_unknown_org_says_which_org(client: Client) -> None:
     assert UNKNOWN_ORG in await call_error(client, "fetch_pending_invites", {"org_id": UNKNOWN_ORG})
 
@@ -575,10 +564,6 @@ async def test_the_revoke_preview_of_no_pending_invite_says_so_and_sends_no_writ
     assert writes(front) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: fetch_pending_invites has no target, so its 404 (and the revoke preview's) names no org",
-)
 async def test_the_revoke_preview_in_an_unknown_org_names_the_org(
     client: Client, front: RecordingSandbox
 ) -> None:

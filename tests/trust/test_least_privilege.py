@@ -28,6 +28,7 @@ from server.propelauth_client import PropelAuthClient
 from server.settings import Settings
 from server.tool_service import ToolService
 from tests.conftest import API_KEY, AUTH_URL, make_settings
+from tests.demo_arguments import demo_arguments
 from tests.jsonrpc import HANDSHAKE, as_lines
 from tests.trust.conftest import RecordingSandbox, read_records
 from tools import tool_definitions
@@ -39,20 +40,7 @@ GRACE = demo_user_id("grace.hopper@example.com")
 ALL = {d.name for d in tool_definitions()}
 READ_ONLY = {d.name for d in tool_definitions() if d.read_only}
 DESTRUCTIVE = {d.name for d in tool_definitions() if d.destructive}
-
-
-def confirmed_arguments(name: str) -> dict[str, Any]:
-    """Valid arguments for a destructive tool, from its schema alone: Ada's id for every id, a plain
-    email or word for the rest, and confirm: true where the tool is gated."""
-    schema = next(d.input_schema for d in tool_definitions() if d.name == name)
-    by_format = {"uuid": ADA, "email": "ada@example.com"}
-    arguments: dict[str, Any] = {
-        field: by_format.get(schema["properties"][field].get("format"), "Member")
-        for field in schema["required"]
-    }
-    if "confirm" in schema["properties"]:
-        arguments["confirm"] = True
-    return arguments
+DEFINITIONS = {d.name: d for d in tool_definitions()}
 
 
 ENV_NAMES = (
@@ -278,7 +266,9 @@ async def test_the_call_past_the_destructive_limit_is_refused_recorded_and_never
 
 async def test_a_destructive_limit_of_zero_forbids_every_confirmed_destructive_call(audit_path: Path) -> None:
     async with limit_rig(audit_path, destructive_limit=0) as r:
-        results = {name: await r.call(name, confirmed_arguments(name)) for name in sorted(DESTRUCTIVE)}
+        results = {
+            name: await r.call(name, demo_arguments(DEFINITIONS[name])) for name in sorted(DESTRUCTIVE)
+        }
         preview = await r.call("delete_user", {"user_id": ADA})
         enable = await r.call("enable_user", {"user_id": ADA})
     for result in results.values():

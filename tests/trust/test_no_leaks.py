@@ -21,6 +21,8 @@ from typing import IO, Any
 import pytest
 
 from sandbox.demo import demo_user_id
+from tests.demo_arguments import demo_arguments
+from tools import get_definition, tool_definitions
 
 ENTRY_POINT = str(Path(sys.executable).parent / "propelauth-mcp")
 ADA = demo_user_id("ada@example.com")
@@ -88,8 +90,12 @@ class RawSession:
         return code
 
 
-def every_tool(session: RawSession) -> tuple[list[str], list[str], set[str]]:
-    """Call all 20 tools (destructive ones confirmed): (ordinary results, returned secrets, tools called)."""
+def every_tool(session: RawSession, listed: set[str]) -> tuple[list[str], list[str], set[str]]:
+    """Call every listed tool, destructive ones confirmed: (ordinary results, returned secrets, called).
+
+    The tools that take or return a secret are called by hand, with the secrets; every other one with
+    demo arguments built from its schema (tests/demo_arguments.py), so a new tool is covered unasked.
+    """
     ordinary: list[str] = []
     secret_results: list[str] = []
     called: set[str] = set()
@@ -146,6 +152,10 @@ def every_tool(session: RawSession) -> tuple[list[str], list[str], set[str]]:
         {"user_id": migrated["structuredContent"]["user_id"], "password_hash": SECRETS["migrated_hash"]},
     )
     call("fetch_employee_by_id", {"employee_id": EMPLOYEE})
+    for name in sorted(listed - called - {"delete_user"}):
+        definition = get_definition(name)
+        assert definition is not None, name
+        call(name, demo_arguments(definition))
     call("delete_user", {"user_id": user, "confirm": True})
     returned = [link["structuredContent"]["url"], token["structuredContent"]["access_token"]]
     return ordinary, returned, called
@@ -187,11 +197,11 @@ def check_session(tmp_path: Path, argv: list[str], known_secrets: list[str]) -> 
         try:
             initialize(session)
             listed = session.request("tools/list", {})["result"]["tools"]
-            ordinary, returned, called = every_tool(session)
+            ordinary, returned, called = every_tool(session, {tool["name"] for tool in listed})
         finally:
             code = session.close()
     assert code == 0
-    assert called == {tool["name"] for tool in listed} and len(called) == 20
+    assert called == {tool["name"] for tool in listed} == {d.name for d in tool_definitions()}
 
     for line in session.stdout_lines:  # stdout: JSON-RPC messages and nothing else
         message = json.loads(line)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.catalog.entry import CatalogEntry
+from tools.catalog.entry import CatalogEntry, StatusText
 from tools.targets import INVITE, INVITE_BY_USER, MEMBERSHIP, ORG, PENDING_INVITE
 
 MEMBERSHIPS: tuple[CatalogEntry, ...] = (
@@ -34,6 +34,8 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         idempotent=True,
         # The official SDKs always send it, so the service never falls back on a default of its own.
         applied_defaults={"additional_roles": []},
+        # Not a member yet, so a 404 here is a missing user or org.
+        status_texts={404: StatusText("not_found", "No user {user_id} or no organization {org_id}.")},
         done="Added user {user_id} to organization {org_id} as {role}.",
     ),
     CatalogEntry(
@@ -92,6 +94,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
     ),
     CatalogEntry(
         name="fetch_pending_invites",
+        target=ORG,  # when org_id is given; all organizations otherwise
         operation_id="fetchPendingInvites",
         title="List pending invites",
         description="List invitations not yet accepted, in one organization or in all, a page at a time.",
