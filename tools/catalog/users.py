@@ -16,6 +16,26 @@ WITHOUT_ORGS = {
     )
 }
 
+
+
+def _batch_read(plural: str, camel: str, by: str) -> CatalogEntry:
+    """fetch_users_by_<plural>: many users in one call, by a list in the body."""
+    return CatalogEntry(
+        name=f"fetch_users_by_{plural}",
+        operation_id=f"fetchUsersBy{camel}",
+        title=f"Fetch users by {plural}",
+        description=f"Get many users by {by} at once; unknown ones are left out." + _USER_DATA,
+        toolset="users",
+        # A POST only because the list travels in a body: it changes nothing.
+        read_only=True,
+        destructive=False,
+        idempotent=True,
+        argument_notes={"include_orgs": _INCLUDE_ORGS},
+        status_texts=WITHOUT_ORGS,
+        result_key="users",
+    )
+
+
 USERS: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         name="create_user",
@@ -302,46 +322,9 @@ USERS: tuple[CatalogEntry, ...] = (
         destructive=False,
         idempotent=True,
     ),
-    CatalogEntry(
-        name="fetch_users_by_ids",
-        operation_id="fetchUsersByIds",
-        title="Fetch users by ids",
-        description="Get many users by id at once; unknown ids are left out." + _USER_DATA,
-        toolset="users",
-        # A POST only because the ids travel in a body: it changes nothing.
-        read_only=True,
-        destructive=False,
-        idempotent=True,
-        argument_notes={"include_orgs": _INCLUDE_ORGS},
-        status_texts=WITHOUT_ORGS,
-        result_key="users",
-    ),
-    CatalogEntry(
-        name="fetch_users_by_emails",
-        operation_id="fetchUsersByEmails",
-        title="Fetch users by emails",
-        description="Get many users by exact email at once; unknown ones are left out." + _USER_DATA,
-        toolset="users",
-        read_only=True,
-        destructive=False,
-        idempotent=True,
-        argument_notes={"include_orgs": _INCLUDE_ORGS},
-        status_texts=WITHOUT_ORGS,
-        result_key="users",
-    ),
-    CatalogEntry(
-        name="fetch_users_by_usernames",
-        operation_id="fetchUsersByUsernames",
-        title="Fetch users by usernames",
-        description="Get many users by exact username at once; unknown ones are left out." + _USER_DATA,
-        toolset="users",
-        read_only=True,
-        destructive=False,
-        idempotent=True,
-        argument_notes={"include_orgs": _INCLUDE_ORGS},
-        status_texts=WITHOUT_ORGS,
-        result_key="users",
-    ),
+    _batch_read("ids", "Ids", "id"),
+    _batch_read("emails", "Emails", "exact email"),
+    _batch_read("usernames", "Usernames", "exact username"),
     CatalogEntry(
         name="fetch_user_mfa_methods",
         target=USER,
