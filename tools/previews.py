@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tools.render import count_text, full_name, name_text, when
+from tools.render_text import count_text, full_name, name_text, when
 from tools.untrusted import shown
 
 # How many pending invites a revoke's preview reads to find the one named (PropelAuth's largest page).

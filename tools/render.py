@@ -12,20 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tools.render_orgs import ORG_RENDERERS
-from tools.render_text import Renderer, count_text, full_name, name_text, optional_text, user_summary, when
+from tools.render_text import Renderer, optional_text, user_summary, when
 from tools.untrusted import shown
-
-# The helpers live in tools/render_text.py (shared with the other domains' renderers); named here too.
-__all__ = [
-    "RENDERERS",
-    "Renderer",
-    "count_text",
-    "full_name",
-    "name_text",
-    "optional_text",
-    "user_summary",
-    "when",
-]
 
 
 def render_user(user: Mapping[str, Any], _arguments: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from server.audit import AuditTrail
 from server.propelauth_client import IDENTITY_PATH
 from tests.conftest import make_settings
 from tests.tools.toolfakes import USER_ID, user_body
-from tools.render import when
+from tools.render_text import when
 from tools.untrusted import escaped, shown
 
 ADA = demo_user_id("ada@example.com")
