@@ -30,6 +30,9 @@ def check(summary: dict[str, Any]) -> None:
     assert summary["tools_offered"] == len(tool_definitions())
     assert "delete_user" in summary["destructive_tools"]
     assert summary["answer"] == "ada@example.com is not locked"
+    # The gated step: a preview that names Grace (an answer, not an error), then the confirmed call.
+    assert summary["preview"]["email"] == "grace.hopper@example.com"
+    assert summary["sessions_ended"] is True
     assert not any(step["is_error"] for step in summary["transcript"])
 
 
