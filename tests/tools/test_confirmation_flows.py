@@ -464,3 +464,37 @@ async def test_outside_human_mode_a_sensitive_call_runs_as_before_without_asking
         definition("create_magic_link"), {"email": "ada@example.com"}, seen, asking(mode, ask_now=person)
     )
     assert outcome.outcome == "ok" and person.asked == [] and outcome.confirmation is None
+
+
+async def test_the_question_about_an_email_change_names_the_new_address() -> None:
+    person = Person("accept")
+    seen = backend()
+    arguments = {"user_id": USER_ID, "new_email": "ada@new.example", "require_email_confirmation": True}
+    outcome = await execute(definition("update_user_email"), arguments, seen, asking("human", ask_now=person))
+    [message] = person.asked
+    assert (
+        message.startswith(f"Change the email of user {USER_ID} (ada@example.com")
+        and "ada@new.example" in message
+    )
+    assert outcome.outcome == "ok" and [r.method for r in seen.requests] == ["GET", "PUT"]
+
+
+async def test_a_sensitive_call_about_a_user_that_is_not_there_asks_nobody_and_sends_nothing() -> None:
+    person = Person("accept")
+    seen = RecordingBackend(ApiResponse(404, None))
+    outcome = await execute(
+        definition("update_user_password"),
+        {"user_id": USER_ID, "password": PASSWORD},
+        seen,
+        asking("human", ask_now=person),
+    )
+    assert outcome.details["reason"] == "not_found" and person.asked == [] and seen.requests == [READ]
+    assert outcome.confirmation == {"method": "human", "answer": None, "message": None}
+
+
+async def test_an_answered_state_means_nothing_in_the_modes_that_never_ask() -> None:
+    how = asking(can_ask_later=True)
+    state = (await ask_later(how)).details["ask"]["state"]
+    seen = backend()
+    outcome = await ask_later(asking("preview", state=state, answer="accept"), seen)
+    assert outcome.details["reason"] == "confirmation_token_missing" and seen.requests == []
