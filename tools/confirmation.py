@@ -118,7 +118,7 @@ async def _ask_the_person(
         return read
     seen = read.seen
     message = question(definition, args, seen)
-    target = digest(seen.facts)
+    target = digest(seen.binding)
     if answered and asking.answer in ("accept", "decline", "cancel"):
         assert asking.state is not None and asking.answer is not None
         asked = confirmation("human", asking.answer, message)
@@ -196,7 +196,7 @@ async def _by_token(
         read.confirmation = said
         return read
     try:
-        check_target(claims, digest(read.seen.facts))
+        check_target(claims, digest(read.seen.binding))
         spend(asking.spent, claims)
     except TokenRefused as refused:
         return _refused(definition, refused, said, again)
@@ -240,7 +240,7 @@ async def preview(
     again = f"call {definition.name} again with the same arguments and confirm: true"
     if asking.mode in ("auto", "preview") and asking.sealer is not None:
         # Under auto too: the person may turn out not to be reachable, and then the token confirms.
-        binding = Binding(asking.caller, definition.name, arguments_digest(args), digest(seen.facts))
+        binding = Binding(asking.caller, definition.name, arguments_digest(args), digest(seen.binding))
         token = mint(asking.sealer, binding, asking.clock())
         again += f" and confirmation_token {token} (valid {CONFIRMATION_TTL_S // 60} minutes)"
     if method == "human" and asking.can_ask:

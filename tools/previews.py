@@ -24,6 +24,14 @@ class Seen:
     parts: dict[str, str]  # "target" always; a kind may add more (e.g. "current_role")
     facts: dict[str, Any]
     absent: str | None = None  # the target is not there: said instead, and nothing is done
+    # Facts that change on their own (a user signing in moves last_active): shown, but a confirmation
+    # is not bound to them, or a preview would go stale while the person reads it.
+    volatile: frozenset[str] = frozenset()
+
+    @property
+    def binding(self) -> dict[str, Any]:
+        """The facts a confirmation (token or question) is bound to: the target as it was read."""
+        return {key: value for key, value in self.facts.items() if key not in self.volatile}
 
 
 def _answer_for(answer: Any, key: str, expected: Any) -> Mapping[str, Any] | None:
@@ -51,7 +59,7 @@ def say_user(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | Non
         f"{'enabled' if facts['enabled'] else 'disabled'}; 2FA {'on' if facts['mfa_enabled'] else 'off'}; "
         f"last active {facts['last_active']})"
     )
-    return Seen({"target": target}, facts)
+    return Seen({"target": target}, facts, volatile=frozenset({"last_active"}))
 
 
 def say_org(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:

@@ -142,6 +142,21 @@ async def test_the_preview_token_confirms_exactly_that_call_once(mode: str) -> N
     assert again.state_changing == []
 
 
+async def test_a_token_still_confirms_when_the_user_only_signed_in_since_the_preview() -> None:
+    how = asking()
+    token = await preview_token(how)
+    signed_in = backend(user_body(last_active_at=1_900_000_000))  # activity, not a different target
+
+    outcome = await execute(
+        definition("delete_user"),
+        {"user_id": USER_ID, "confirm": True, "confirmation_token": token},
+        signed_in,
+        how,
+    )
+
+    assert outcome.outcome == "ok" and signed_in.requests == [READ, DELETE]
+
+
 async def test_a_token_for_a_target_that_changed_since_the_preview_sends_nothing() -> None:
     how = asking()
     token = await preview_token(how)
