@@ -53,6 +53,7 @@ class ToolService:
         self.listing = types.ListToolsResult(tools=[to_mcp_tool(d) for d in self.exposed.values()])
         self.audit = audit
         self.limit = SlidingWindowLimit(settings.destructive_limit, settings.destructive_window_s)
+        self.sensitive_limit = SlidingWindowLimit(settings.sensitive_limit, settings.sensitive_window_s)
 
     async def call(
         self,
@@ -73,7 +74,7 @@ class ToolService:
                     code=types.INVALID_PARAMS, message=f"Unknown tool: {name!r} is not offered by this server"
                 )
             call = CallContext(call_id, definition, arguments, client, caller)
-            audited = AuditedBackend(backend, call, self.audit, self.limit)
+            audited = AuditedBackend(backend, call, self.audit, self.limit, self.sensitive_limit)
             try:
                 outcome = await execute(definition, arguments, audited)
             except anyio.get_cancelled_exc_class():
