@@ -15,10 +15,11 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from server import __version__
+from server.asking import AskingBridge
 from server.audit import AuditTrail
 from server.audit_records import rejection_record, write_outcome
 from server.http_client import AppState
-from server.sealing import key_material, request_state_security
+from server.sealing import TokenSealer, key_material, request_state_security
 from server.settings import Settings
 from server.tool_service import ToolService
 
@@ -57,6 +58,9 @@ def create_server(
     """
     keys = key_material(settings)
     service = ToolService(settings, audit)
+    bridge = AskingBridge(
+        settings.confirmation, TokenSealer(keys), elicitation_timeout_s=settings.elicitation_timeout_s
+    )
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
@@ -73,13 +77,15 @@ def create_server(
 
     async def on_call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        caller = caller_of(ctx)
         return await service.call(
             ctx.lifespan_context.backend,
             params.name,
             dict(params.arguments or {}),
             client=_client_of(ctx),
-            caller=caller_of(ctx),
+            caller=caller,
+            asking=bridge.asking(ctx, params, caller),
         )
 
     def audit_refused_call(ctx: ServerRequestContext[Any], reason: str) -> None:

@@ -107,7 +107,7 @@ def _budget_of(
     definition = call.definition
     if definition.destructive:
         return Budget(destructive, "destructive", "the destructive limit")
-    if sensitive is not None and getattr(definition, "sensitive", False):  # CatalogEntry.sensitive (issue 11)
+    if sensitive is not None and definition.sensitive:
         return Budget(sensitive, "account-takeover", "--sensitive-limit")
     return None
 
