@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import string
 from typing import Any
 
 from schemas import load_spec
 from tools.catalog import CATALOG, OPEN_WORLD, CatalogEntry
 from tools.model import Operation, PreviewStep, ToolDefinition
+from tools.secrets import SECRET_ARGUMENTS
+from tools.tokens import TOKEN_ARGUMENT
 from tools.validation import WEB_URL_PATTERN
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -43,7 +46,19 @@ _OUTPUT_KEYWORDS = frozenset({"type", "properties", "required", "items", "additi
 _DROPPED_FORMATS = frozenset({"password"})
 
 CONFIRM_ARGUMENT = "confirm"
-_CONFIRM_SCHEMA = {"type": "boolean", "description": "true to do it; omit for a preview"}
+_CONFIRM_SCHEMA = {"type": "boolean", "description": "omit for a preview"}
+# Its name says it, and the preview's text says where it goes: no description (the token budget).
+_TOKEN_SCHEMA = {"type": "string"}
+
+# The answers of a gated or sensitive tool that are not a success, over one properties map (the
+# client checks every non-error result against the output schema). Shape only, as every output schema.
+_PREVIEW_PROPERTIES: dict[str, Any] = {
+    "confirmation_required": {"type": "boolean"},
+    "preview": {"type": "object"},
+    "confirmation_token": {"type": ["string", "null"]},
+    "expires_in_s": {"type": ["integer", "null"]},
+}
+_DECLINED_PROPERTIES: dict[str, Any] = {"declined": {"type": "boolean"}, "answer": {"type": "string"}}
 
 
 class SpecError(ValueError):
@@ -174,6 +189,32 @@ def _check_target(entry: CatalogEntry, properties: dict[str, Any]) -> None:
         raise SpecError(f"{entry.name}: its target names arguments it does not have: {target.arguments}")
     if entry.requires_confirmation and (target is None or target.preview is None or not entry.consequence):
         raise SpecError(f"{entry.name}: a gated tool needs a target with a preview and a consequence")
+    if entry.sensitive and not entry.consequence:
+        raise SpecError(f"{entry.name}: a sensitive tool needs a consequence (the person may be asked it)")
+    named = {field for _, field, _, _ in string.Formatter().parse(entry.consequence or "") if field}
+    if named & SECRET_ARGUMENTS:
+        raise SpecError(f"{entry.name}: its consequence would show a secret to the person: {sorted(named)}")
+
+
+def _with_answers(schema: dict[str, Any], extra: dict[str, Any], required: list[list[str]]) -> dict[str, Any]:
+    """`schema` that also admits the `extra` answers: one properties map, an anyOf of required-sets."""
+    clash = schema.get("properties", {}).keys() & extra.keys()
+    if clash or schema.get("type") != "object":
+        raise SpecError(f"an output schema cannot take the confirmation answers: {sorted(clash)}")
+    out = {key: value for key, value in schema.items() if key != "required"}
+    out["properties"] = {**schema.get("properties", {}), **extra}
+    out["anyOf"] = [{"required": names} for names in [schema.get("required", []), *required]]
+    return out
+
+
+def _answer_schemas(entry: CatalogEntry, result: dict[str, Any]) -> dict[str, Any]:
+    """The advertised output schema: the success, and a gated tool's preview, and a decline."""
+    if entry.requires_confirmation:
+        extra = {**_PREVIEW_PROPERTIES, **_DECLINED_PROPERTIES}
+        return _with_answers(result, extra, [["confirmation_required", "preview"], ["declined"]])
+    if entry.sensitive:
+        return _with_answers(result, _DECLINED_PROPERTIES, [["declined"]])
+    return result
 
 
 def _derive_one(
@@ -220,6 +261,7 @@ def _derive_one(
             required.remove(name)
     if entry.requires_confirmation:
         properties[CONFIRM_ARGUMENT] = dict(_CONFIRM_SCHEMA)
+        properties[TOKEN_ARGUMENT] = dict(_TOKEN_SCHEMA)
     for name in properties.keys() - set(required):
         properties[name] = _nullable(properties[name])
 
@@ -256,20 +298,24 @@ def _derive_one(
         if output_schema.get("type") != "object":
             raise SpecError(f"{entry.name}: the 2xx schema is not an object (an array needs a result_key)")
 
+    advertised = _answer_schemas(entry, output_schema)
     return ToolDefinition(
         entry=entry,
         operation=operation,
         input_schema=input_schema,
-        output_schema=output_schema,
+        output_schema=advertised,
         read_only=read_only,
         open_world=OPEN_WORLD,
+        result_schema=None if advertised is output_schema else output_schema,
     )
 
 
 def _with_preview(definition: ToolDefinition, by_name: dict[str, ToolDefinition]) -> ToolDefinition:
-    """A gated tool with its preview's reads resolved: each a read-only tool taking those arguments."""
+    """A gated (or sensitive) tool with its preview's reads resolved: each a read-only tool taking those
+    arguments. A sensitive tool's target is read before the person is asked about it."""
     target = definition.target
-    if not definition.requires_confirmation or target is None or target.preview is None:
+    asks = definition.requires_confirmation or definition.sensitive
+    if not asks or target is None or target.preview is None:
         return definition
     steps = []
     for read in target.preview.reads:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tools.asking import Asking
 from tools.backend import ApiRequest, ApiResponse, Backend, BackendError
-from tools.confirmation import preview
+from tools.confirmation import confirm_gated, confirm_sensitive
 from tools.derive import lists_updated_fields
 from tools.failures import http_failure, transport_failure, unexpected_answer
 from tools.model import ToolDefinition, ToolOutcome
@@ -22,8 +23,13 @@ from tools.validation import argument_errors
 
 
 async def execute(
-    definition: ToolDefinition, arguments: Mapping[str, Any] | None, backend: Backend
+    definition: ToolDefinition,
+    arguments: Mapping[str, Any] | None,
+    backend: Backend,
+    asking: Asking | None = None,
 ) -> ToolOutcome:
+    """One call. `asking` says how a gated call is confirmed (None: by `confirm: true` alone)."""
+    asking = Asking() if asking is None else asking
     arguments = {} if arguments is None else arguments
     errors = argument_errors(definition.input_schema, arguments)
     if errors:
@@ -38,10 +44,15 @@ async def execute(
     args = normalise(definition, arguments)
     confirmed = is_confirmed(args) if definition.requires_confirmation else None
 
-    if confirmed is False:
-        outcome = await preview(definition, args, backend)
+    async def send() -> ToolOutcome:
+        return await _send(definition, args, backend)
+
+    if definition.requires_confirmation:
+        outcome = await confirm_gated(definition, args, backend, asking, send)
+    elif definition.sensitive and asking.mode == "human":
+        outcome = await confirm_sensitive(definition, args, backend, asking, send)
     else:
-        outcome = await _send(definition, args, backend)
+        outcome = await send()
     outcome.confirmed = confirmed
     outcome.target = definition.target_of(args)
     return outcome

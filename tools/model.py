@@ -14,7 +14,10 @@ if TYPE_CHECKING:
     from tools.catalog.entry import CatalogEntry
     from tools.targets import PreviewRead, TargetKind
 
-Outcome = Literal["ok", "error", "rejected"]
+# "preview": a gated call's preview, an answer (nothing done); "declined": the person said no (nothing
+# sent); "input_required": the person is to be asked first (the server puts the question to the client).
+Outcome = Literal["ok", "error", "rejected", "preview", "declined", "input_required"]
+Confirmation = dict[str, Any]  # {"method": ..., "answer": ..., "message": ...} (tools/confirmation.py)
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,13 @@ class ToolDefinition:
     entry: CatalogEntry
     operation: Operation
     input_schema: dict[str, Any]
-    output_schema: dict[str, Any]
+    output_schema: dict[str, Any]  # advertised: the done shape, and for a gated tool the preview's too
     read_only: bool  # from the method, unless the entry says otherwise (tools/derive.py checks it)
     open_world: bool
     preview: tuple[PreviewStep, ...] = ()  # the reads of a confirm-gated tool's preview, in order
+    # The shape of a successful answer alone (what PropelAuth's body is checked against); None: as
+    # output_schema (a tool whose answer has no other shape).
+    result_schema: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -80,6 +86,10 @@ class ToolDefinition:
         return self.entry.requires_confirmation
 
     @property
+    def sensitive(self) -> bool:
+        return self.entry.sensitive
+
+    @property
     def target(self) -> TargetKind | None:
         return self.entry.target
 
@@ -93,8 +103,8 @@ class ToolDefinition:
 
     @cached_property
     def output_conforms(self) -> Callable[[Any], bool]:
-        """Whether an answer has the shape of `output_schema`, compiled on first use (jsonschema-rs)."""
-        return conformance_check(self.output_schema)
+        """Whether an answer has the shape of a success, compiled on first use (jsonschema-rs)."""
+        return conformance_check(self.output_schema if self.result_schema is None else self.result_schema)
 
 
 @dataclass
@@ -103,14 +113,17 @@ class ToolOutcome:
 
     outcome: Outcome
     text: str  # a short rendering for clients that read only text; for errors: what happened, what to do
-    structured: dict[str, Any] | None = (
-        None  # validates against the tool's output schema when outcome == "ok"
-    )
+    # Validates against the tool's output schema whenever the outcome is not an error.
+    structured: dict[str, Any] | None = None
     http_status: int | None = None  # the last PropelAuth status seen, if a request was made
     confirmed: bool | None = None  # for confirm-gated tools: whether confirm=true was given
     target: dict[str, Any] | None = None  # the arguments naming what the call acted on
     details: dict[str, Any] = field(default_factory=dict)  # extra facts for the audit (attempts, reason code)
+    # For a gated call (and a sensitive one under --confirmation human): how it was confirmed, the
+    # person's answer and the message they saw; the audit record carries it.
+    confirmation: Confirmation | None = None
 
     @property
     def is_error(self) -> bool:
-        return self.outcome != "ok"
+        # A preview, a decline and a question to the person are answers: the model should not retry.
+        return self.outcome in ("error", "rejected")

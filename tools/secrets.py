@@ -16,7 +16,14 @@ from typing import Any
 REDACTED = "[redacted]"
 
 SECRET_ARGUMENTS: frozenset[str] = frozenset(
-    {"password", "existing_password_hash", "password_hash", "existing_mfa_base32_encoded_secret"}
+    {
+        "password",
+        "existing_password_hash",
+        "password_hash",
+        "existing_mfa_base32_encoded_secret",
+        # A bearer capability: whoever holds it may confirm the call it was minted for.
+        "confirmation_token",
+    }
 )
 
 # A value this short is no secret worth the name, and replacing it would garble ordinary text.

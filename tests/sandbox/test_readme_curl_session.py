@@ -35,9 +35,21 @@ def test_the_readme_curl_session_works_as_written(tmp_path: Path) -> None:
     assert "propelauth-mcp sandbox --port 8787 --api-key demo-key --seed" in start_command
     port = str(free_port())
     server = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "sandbox", "--port", port, "--api-key", "demo-key", "--seed",
-         "--db", str(tmp_path / "sandbox.db")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "sandbox",
+            "--port",
+            port,
+            "--api-key",
+            "demo-key",
+            "--seed",
+            "--db",
+            str(tmp_path / "sandbox.db"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         assert server.stderr is not None

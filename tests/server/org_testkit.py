@@ -55,6 +55,23 @@ async def call_error(client: Client, name: str, arguments: dict[str, Any]) -> st
     return text_of(result)
 
 
+async def call_preview(client: Client, name: str, arguments: dict[str, Any]) -> str:
+    """Call a gated tool without confirm: true; require a preview (an answer, not an error: the
+    structured content checked against the advertised schema) and return its text."""
+    result = await call_ok(client, name, arguments)
+    assert structured(result)["confirmation_required"] is True
+    return text_of(result)
+
+
+async def call_unconfirmed(client: Client, name: str, arguments: dict[str, Any]) -> CallToolResult:
+    """A gated call without a literal confirm: true: a preview when confirm is left out or false, an
+    invalid-arguments error when it is given as anything but a boolean."""
+    with anyio.fail_after(20):
+        result = await client.call_tool(name, arguments)
+    assert result.is_error == (arguments.get("confirm", False) not in (None, False)), result.content
+    return result
+
+
 def text_of(result: CallToolResult) -> str:
     """The text a tool answered (every tool answers one text block first)."""
     assert result.content and isinstance(result.content[0], TextContent)

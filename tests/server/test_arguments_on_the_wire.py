@@ -202,7 +202,7 @@ async def test_a_confirm_given_as_null_is_a_preview_and_changes_nothing(
     client: Client, sandbox: Sandbox
 ) -> None:
     result = await client.call_tool("delete_user", {"user_id": ADA, "confirm": None})
-    assert result.is_error and result.content[0].text.startswith("Not done yet")
+    assert not result.is_error and result.content[0].text.startswith("Nothing was done")
     assert sandbox.store.get_user(ADA) is not None
 
 

@@ -98,13 +98,13 @@ async def test_a_confirmed_destructive_call_writes_intent_then_outcome(client: C
     }
 
 
-async def test_an_unconfirmed_destructive_call_is_recorded_as_rejected(client: Client) -> None:
+async def test_an_unconfirmed_destructive_call_is_recorded_as_a_preview(client: Client) -> None:
     with capture_logs() as logs:
         await client.call_tool("delete_user", {"user_id": ADA})
     [record] = audit_events(logs)
     assert (record["kind"], record["outcome"], record["confirmed"], record["target"]) == (
         "outcome",
-        "rejected",
+        "preview",
         False,
         {"user_id": ADA},
     )

@@ -32,7 +32,8 @@ async def test_gated_tool_without_confirm_true_leaves_the_sandbox_unchanged(
     before = snapshot(sandbox)
     arguments: dict[str, Any] = {"user_id": ADA} if confirm is None else {"user_id": ADA, "confirm": confirm}
     result = await client.call_tool(tool, arguments)
-    assert result.is_error
+    # A preview is an answer; a confirm of another type than boolean is invalid: neither changes anything.
+    assert result.is_error == (confirm is not None and confirm is not False)
     assert snapshot(sandbox) == before
 
 
@@ -40,7 +41,9 @@ async def test_gated_tool_without_confirm_true_leaves_the_sandbox_unchanged(
 async def test_the_preview_names_the_target_and_how_to_confirm(client: Client, tool: str) -> None:
     result = await client.call_tool(tool, {"user_id": ADA})
     text = result.content[0].text
-    assert result.is_error
+    assert not result.is_error and result.structured_content is not None
+    assert result.structured_content["confirmation_required"] is True
+    assert text.startswith("Nothing was done")
     for fact in ("ada@example.com", "Ada Lovelace", "confirm"):
         assert fact in text
 

@@ -25,6 +25,8 @@ from tests.server.org_testkit import (
     UNKNOWN_ORG,
     call_error,
     call_ok,
+    call_preview,
+    call_unconfirmed,
     org_state,
     recorded_client,
     structured,
@@ -216,14 +218,14 @@ async def test_change_role_without_confirm_true_leaves_the_sandbox_unchanged_and
     arguments: dict[str, Any] = {"user_id": ADA, "org_id": LUMEN_LABS, "role": "Member"}
     if confirm is not None:
         arguments["confirm"] = confirm
-    await call_error(client, "change_user_role_in_org", arguments)
+    await call_unconfirmed(client, "change_user_role_in_org", arguments)
     assert org_state(sandbox) == before and writes(front) == []
 
 
 async def test_the_change_role_preview_names_the_user_the_org_the_current_and_the_new_role(
     client: Client,
 ) -> None:
-    text = await call_error(
+    text = await call_preview(
         client, "change_user_role_in_org", {"user_id": ADA, "org_id": LUMEN_LABS, "role": "Member"}
     )
     for fact in ("ada@example.com", "Ada Lovelace", "Lumen Labs", "Owner", "Member", "confirm"):
@@ -314,12 +316,12 @@ async def test_remove_without_confirm_true_leaves_the_sandbox_unchanged_and_send
     arguments: dict[str, Any] = {"user_id": ADA, "org_id": NORTHWIND}
     if confirm is not None:
         arguments["confirm"] = confirm
-    await call_error(client, "remove_user_from_org", arguments)
+    await call_unconfirmed(client, "remove_user_from_org", arguments)
     assert org_state(sandbox) == before and writes(front) == []
 
 
 async def test_the_remove_preview_names_the_user_the_org_and_the_current_role(client: Client) -> None:
-    text = await call_error(client, "remove_user_from_org", {"user_id": ADA, "org_id": NORTHWIND})
+    text = await call_preview(client, "remove_user_from_org", {"user_id": ADA, "org_id": NORTHWIND})
     for fact in ("ada@example.com", "Ada Lovelace", "Northwind Traders", "Member", "confirm"):
         assert fact in text
 
@@ -523,18 +525,18 @@ async def test_revoke_without_confirm_true_leaves_the_sandbox_unchanged_and_send
     arguments: dict[str, Any] = {"invitee_email": JORDAN, "org_id": LUMEN_LABS}
     if confirm is not None:
         arguments["confirm"] = confirm
-    await call_error(client, "revoke_pending_invite", arguments)
+    await call_unconfirmed(client, "revoke_pending_invite", arguments)
     assert org_state(sandbox) == before and writes(front) == []
 
 
 async def test_the_revoke_preview_names_the_invitee_the_org_and_the_role(client: Client) -> None:
-    text = await call_error(client, "revoke_pending_invite", {"invitee_email": NOOR, "org_id": LUMEN_LABS})
+    text = await call_preview(client, "revoke_pending_invite", {"invitee_email": NOOR, "org_id": LUMEN_LABS})
     for fact in (NOOR, "Lumen Labs", "Admin", "grace.hopper@example.com", "confirm"):
         assert fact in text
 
 
 async def test_the_revoke_preview_finds_the_invite_whatever_the_case_of_the_email(client: Client) -> None:
-    text = await call_error(
+    text = await call_preview(
         client, "revoke_pending_invite", {"invitee_email": NOOR.upper(), "org_id": LUMEN_LABS}
     )
     assert "Lumen Labs" in text and "confirm: true" in text
@@ -698,6 +700,6 @@ async def test_previews_of_the_new_gated_tools_do_not_use_up_the_destructive_slo
     front = RecordingSandbox(app=sandbox_app)
     async with recorded_client(make_settings(audit_path, destructive_limit=1), audit, front) as client:
         for tool, arguments in NEXT_DESTRUCTIVE:
-            await call_error(client, tool, {k: v for k, v in arguments.items() if k != "confirm"})
+            await call_preview(client, tool, {k: v for k, v in arguments.items() if k != "confirm"})
         await call_ok(client, "remove_user_from_org", {"user_id": ADA, "org_id": NORTHWIND, "confirm": True})
     assert role_of(front.sandbox, ADA, NORTHWIND) is None

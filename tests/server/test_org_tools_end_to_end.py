@@ -19,6 +19,8 @@ from tests.server.org_testkit import (
     UNKNOWN_ORG,
     call_error,
     call_ok,
+    call_preview,
+    call_unconfirmed,
     org_state,
     recorded_client,
     structured,
@@ -264,7 +266,7 @@ async def test_delete_org_without_confirm_true_leaves_the_sandbox_unchanged_and_
     arguments: dict[str, Any] = {"org_id": LUMEN_LABS}
     if confirm is not None:
         arguments["confirm"] = confirm
-    await call_error(client, "delete_org", arguments)
+    await call_unconfirmed(client, "delete_org", arguments)
     assert org_state(sandbox) == before
     assert writes(front) == []
 
@@ -272,7 +274,7 @@ async def test_delete_org_without_confirm_true_leaves_the_sandbox_unchanged_and_
 async def test_the_delete_org_preview_names_the_org_its_domain_members_and_pending_invites(
     client: Client,
 ) -> None:
-    text = await call_error(client, "delete_org", {"org_id": LUMEN_LABS})
+    text = await call_preview(client, "delete_org", {"org_id": LUMEN_LABS})
     for fact in ("Lumen Labs", "example.com", "13 members", "2 pending invites", "confirm"):
         assert fact in text
 
@@ -281,7 +283,7 @@ async def test_the_delete_org_preview_of_an_empty_org_says_no_members_and_no_dom
     client: Client, sandbox: Sandbox
 ) -> None:
     org_id = structured(await call_ok(client, "create_org", {"name": "Empty Shell"}))["org_id"]
-    text = await call_error(client, "delete_org", {"org_id": org_id})
+    text = await call_preview(client, "delete_org", {"org_id": org_id})
     assert "Empty Shell" in text and "0 members" in text and "0 pending invites" in text
     assert sandbox.store.orgs.get(org_id) is not None
 
@@ -289,10 +291,10 @@ async def test_the_delete_org_preview_of_an_empty_org_says_no_members_and_no_dom
 async def test_the_delete_org_preview_is_recorded_as_awaiting_confirmation(
     client: Client, audit_path: Path
 ) -> None:
-    await call_error(client, "delete_org", {"org_id": HARBOR_HEALTH})
+    await call_preview(client, "delete_org", {"org_id": HARBOR_HEALTH})
     [record] = [r for r in read_records(audit_path) if r["tool"] == "delete_org"]
     assert (record["outcome"], record["confirmed"], record["details"]["reason"]) == (
-        "rejected",
+        "preview",
         False,
         "confirmation_required",
     )

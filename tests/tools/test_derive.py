@@ -114,7 +114,47 @@ def test_argument_names_are_snake_case_and_confirm_appears_only_on_gated_tools(t
     names = set(tool.input_schema["properties"])
     assert all(name == snake_case(name) for name in names)
     assert ("confirm" in names) == (tool.name in GATED)
+    assert ("confirmation_token" in names) == (tool.name in GATED)
     assert "confirm" not in tool.input_schema.get("required", [])
+    assert "confirmation_token" not in tool.input_schema.get("required", [])
+
+
+SENSITIVE = {
+    "create_magic_link",
+    "create_access_token",
+    "update_user_password",
+    "update_user_email",
+    "migrate_user_password",
+}
+
+
+@pytest.mark.parametrize("tool", DEFINITIONS, ids=IDS)
+def test_the_account_takeover_tools_are_sensitive_and_say_what_the_person_would_be_asked(
+    tool: ToolDefinition,
+) -> None:
+    assert tool.sensitive == (tool.name in SENSITIVE)
+    if tool.sensitive:
+        assert tool.entry.consequence and "password}" not in tool.entry.consequence
+
+
+@pytest.mark.parametrize("name", sorted(GATED))
+def test_a_gated_tool_says_the_person_may_be_asked_and_its_output_schema_takes_every_answer(
+    name: str,
+) -> None:
+    tool = definition(name)
+    assert "person may be asked" in tool.description
+    validator = Draft202012Validator(tool.output_schema)
+    preview = {"confirmation_required": True, "preview": {}, "confirmation_token": None, "expires_in_s": None}
+    assert validator.is_valid(preview)
+    assert validator.is_valid({"declined": True, "answer": "cancel"})
+    assert not validator.is_valid({})  # neither a success, nor a preview, nor a decline
+    assert tool.result_schema is not None and not Draft202012Validator(tool.result_schema).is_valid(preview)
+
+
+@pytest.mark.parametrize("name", sorted(SENSITIVE))
+def test_a_sensitive_tools_output_schema_also_takes_a_decline(name: str) -> None:
+    tool = definition(name)
+    assert Draft202012Validator(tool.output_schema).is_valid({"declined": True, "answer": "decline"})
 
 
 def test_path_query_and_body_arguments_are_merged_with_their_required_flags() -> None:
@@ -144,9 +184,10 @@ def test_spec_prose_and_ui_only_formats_are_dropped_but_constraints_kept() -> No
 
 
 def test_operations_without_a_response_body_advertise_what_we_return() -> None:
-    assert definition("delete_user").output_schema["properties"] == {
-        "ok": {"type": "boolean"},
-        "user_id": {"type": "string"},
+    assert definition("delete_user").result_schema == {
+        "type": "object",
+        "required": ["ok"],
+        "properties": {"ok": {"type": "boolean"}, "user_id": {"type": "string"}},
     }
     assert "updated" in definition("update_user").output_schema["properties"]
 

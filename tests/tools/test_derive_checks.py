@@ -52,6 +52,17 @@ def test_a_gated_tool_without_a_previewable_target_is_a_startup_error() -> None:
         derive_definitions(load_spec(), _catalog_with("enable_user", requires_confirmation=True))
 
 
+def test_a_consequence_that_would_show_a_secret_to_the_person_is_a_startup_error() -> None:
+    leaky = _catalog_with("update_user_password", consequence="set the password of {target} to {password}")
+    with pytest.raises(SpecError, match="update_user_password: its consequence would show a secret"):
+        derive_definitions(load_spec(), leaky)
+
+
+def test_a_sensitive_tool_without_a_consequence_is_a_startup_error() -> None:
+    with pytest.raises(SpecError, match="create_magic_link: a sensitive tool needs a consequence"):
+        derive_definitions(load_spec(), _catalog_with("create_magic_link", consequence=None))
+
+
 def test_a_preview_reading_a_tool_that_does_not_exist_is_a_startup_error() -> None:
     no_such_read = Preview((PreviewRead("fetch_nothing", ("user_id",)),), say_user)
     gate = _catalog_with("delete_user", target=dataclasses.replace(USER, preview=no_such_read))

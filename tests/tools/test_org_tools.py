@@ -51,7 +51,7 @@ async def test_deleting_an_org_unconfirmed_names_it_with_its_members_and_invites
         f"{V1}/pending_org_invites",
     ]
     assert backend.state_changing == []
-    assert outcome.outcome == "rejected" and outcome.details["reason"] == "confirmation_required"
+    assert outcome.outcome == "preview" and outcome.details["reason"] == "confirmation_required"
     for fact in ("permanently delete", '"Northwind"', "12 members", "3 pending invites", "confirm: true"):
         assert fact in outcome.text
     assert outcome.target == {"org_id": ORG_ID}

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Callable
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from tools import get_definition
 from tools.backend import ApiRequest, ApiResponse, BackendError
@@ -124,3 +129,21 @@ def page_body(key: str, items: list[dict[str, Any]], **overrides: Any) -> dict[s
     }
     body.update(overrides)
     return body
+
+
+class FakeSealer:
+    """A Sealer as the server's (AES-GCM, any change seen), with a key of its own per instance."""
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._aead = AESGCM(key or AESGCM.generate_key(bit_length=256))
+
+    def seal(self, data: bytes) -> str:
+        nonce = os.urandom(12)
+        return base64.urlsafe_b64encode(nonce + self._aead.encrypt(nonce, data, None)).decode()
+
+    def unseal(self, sealed: str) -> bytes:
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            return self._aead.decrypt(raw[:12], raw[12:], None)
+        except (InvalidTag, ValueError) as error:
+            raise ValueError("not sealed by this key") from error

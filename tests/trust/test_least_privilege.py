@@ -275,14 +275,15 @@ async def test_a_destructive_limit_of_zero_forbids_every_confirmed_destructive_c
         assert result.is_error and "disabled" in text_of(result) and "Nothing was sent" in text_of(result)
     assert r.sent("DELETE") == 0 and r.sent("PUT") == 0
     assert r.sent("POST") == 1  # only enable_user, which is not destructive
-    assert preview.is_error and "confirm" in text_of(preview) and not enable.is_error
+    assert not preview.is_error and "confirm" in text_of(preview) and not enable.is_error
 
 
 async def test_previews_and_other_writes_do_not_use_up_the_destructive_budget(audit_path: Path) -> None:
     async with limit_rig(audit_path, destructive_limit=1) as r:
         for _ in range(5):
             preview = await r.call("delete_user", {"user_id": GRACE})
-            assert preview.is_error and preview.structured_content is None
+            assert not preview.is_error and preview.structured_content is not None
+            assert preview.structured_content["confirmation_required"] is True
             await r.call("enable_user", {"user_id": ADA})
         confirmed = await r.call("delete_user", {"user_id": GRACE, "confirm": True})
         next_one = await r.call("disable_user", {"user_id": ADA, "confirm": True})

@@ -124,7 +124,7 @@ async def test_a_first_name_with_a_newline_stays_inside_the_delete_preview(clien
 
     result = await client.call_tool("delete_user", {"user_id": ADA})
 
-    assert result.is_error
+    assert not result.is_error  # a preview is an answer
     assert_safe_text(text_of(result), lines=1)
     assert "\\r\\n- 00000000" in text_of(result) and "confirm: true" in text_of(result)
 
@@ -232,7 +232,7 @@ async def test_no_field_of_a_listed_user_can_add_a_row(mock_client: Any) -> None
 async def test_no_field_of_the_previewed_user_can_add_a_line_to_the_preview(mock_client: Any) -> None:
     result = await call(mock_client, answering(hostile_user()), "delete_user", {"user_id": USER_ID})
 
-    assert result.is_error
+    assert not result.is_error  # a preview is an answer
     assert_safe_text(text_of(result), lines=1)
     assert text_of(result).endswith("confirm: true.")
 

@@ -33,8 +33,11 @@ class CatalogEntry:
     # body) says so here; derivation refuses a GET said to write, or a write said to be read-only.
     read_only: bool | None = None
     requires_confirmation: bool = False
-    # For a gated tool: what a confirmed call does, formatted with the preview's parts ({target}, ...)
-    # and the arguments, e.g. "permanently delete {target}".
+    # Not destructive, but hands an account over (a sign-in link, a token, a password): a budget of its
+    # own, and under --confirmation human the person's accept.
+    sensitive: bool = False
+    # For a gated or sensitive tool: what the call does, formatted with the preview's parts ({target},
+    # ...) and the non-secret arguments, e.g. "permanently delete {target}"; the person is asked it.
     consequence: str | None = None
     # Statuses that mean something particular for this operation (e.g. a 403 that means "no such user").
     status_texts: Mapping[int, StatusText] = field(default_factory=dict)

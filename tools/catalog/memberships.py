@@ -43,7 +43,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         target=MEMBERSHIP,
         operation_id="changeUserRoleInOrg",
         title="Change member role",
-        description=("Set a member's role; additional_roles replaces theirs. Needs confirm: true."),
+        description=("Set a member's role; additional_roles replaces theirs. The person may be asked."),
         toolset="memberships",
         # Gated: a new role can take rights away (an Owner made Member); the preview says the role now.
         destructive=True,
@@ -58,7 +58,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         target=MEMBERSHIP,
         operation_id="removeUserFromOrg",
         title="Remove user from organization",
-        description=("Remove a member from an organization; their account stays. Needs confirm: true."),
+        description=("Remove a member from an organization; their account stays. The person may be asked."),
         toolset="memberships",
         # Gated: the member loses the organization's access at once.
         destructive=True,
@@ -97,7 +97,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         target=ORG,  # when org_id is given; all organizations otherwise
         operation_id="fetchPendingInvites",
         title="List pending invites",
-        description="List invitations not yet accepted, in one organization or in all, a page at a time.",
+        description="List invitations not yet accepted, in one organization or all, a page at a time.",
         toolset="memberships",
         destructive=False,
         idempotent=True,
@@ -107,7 +107,7 @@ MEMBERSHIPS: tuple[CatalogEntry, ...] = (
         target=PENDING_INVITE,
         operation_id="revokePendingInvite",
         title="Revoke invite",
-        description="Withdraw a pending invitation to an organization. Needs confirm: true.",
+        description="Withdraw a pending invitation to an organization. The person may be asked.",
         toolset="memberships",
         # Gated: it destroys the invitation; only a new invite (another email) brings it back.
         destructive=True,

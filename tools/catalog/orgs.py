@@ -68,7 +68,7 @@ ORGS: tuple[CatalogEntry, ...] = (
         title="Delete organization",
         description=(
             "Permanently delete an organization, its memberships and pending invites; users stay. "
-            "Needs confirm: true."
+            "The person may be asked."
         ),
         toolset="orgs",
         # Gated: it cannot be undone, and every member loses the organization's access at once.

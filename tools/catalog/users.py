@@ -5,7 +5,7 @@ from __future__ import annotations
 from tools.catalog.entry import CatalogEntry, StatusText
 from tools.targets import EMPLOYEE, USER, USER_BY_EMAIL, USER_BY_USERNAME
 
-_INCLUDE_ORGS = "Also return org memberships"
+_INCLUDE_ORGS = "Include org memberships"
 # Said once at length in the server's instructions; here only the reminder where the data comes in.
 _USER_DATA = " Profiles are user-written."
 # The user reads that can include memberships answer 426 when the project has no organizations.
@@ -15,7 +15,6 @@ WITHOUT_ORGS = {
         "Organizations are not enabled for this PropelAuth project; call again without include_orgs.",
     )
 }
-
 
 
 def _batch_read(plural: str, camel: str, by: str) -> CatalogEntry:
@@ -44,7 +43,7 @@ USERS: tuple[CatalogEntry, ...] = (
         title="Create user",
         description=(
             "Create a user. Sends a confirmation email unless email_confirmed is true or "
-            "send_email_to_confirm_email_address is false. To import from another provider use migrate_user."
+            "send_email_to_confirm_email_address is false. To import one use migrate_user."
         ),
         toolset="users",
         destructive=False,
@@ -99,8 +98,8 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="queryUsers",
         title="Search users",
         description=(
-            "List users a page at a time, optionally filtered by an email/username substring or a "
-            "legacy user id. For one exact email use fetch_user_by_email." + _USER_DATA
+            "List users a page at a time, by email/username substring or legacy user id. "
+            "For one exact email use fetch_user_by_email." + _USER_DATA
         ),
         toolset="users",
         destructive=False,
@@ -129,14 +128,15 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="updateUserEmail",
         title="Change user email",
         description=(
-            "Change a user's email. With require_email_confirmation true, a confirmation email is sent "
-            "to the new address and the change waits for it."
+            "Change a user's email. With require_email_confirmation true, the new address must confirm first."
         ),
         toolset="users",
         destructive=False,
         # Not idempotent: each call with require_email_confirmation sends another email.
         idempotent=False,
         done="Changed the email of user {user_id}.",
+        sensitive=True,
+        consequence="change the email of {target} to {new_email}",
     ),
     CatalogEntry(
         name="update_user_password",
@@ -148,6 +148,8 @@ USERS: tuple[CatalogEntry, ...] = (
         destructive=False,
         idempotent=True,
         done="Set the password of user {user_id}.",
+        sensitive=True,
+        consequence="set a new password for {target}",
     ),
     CatalogEntry(
         name="clear_user_password",
@@ -155,7 +157,7 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="clearUserPassword",
         title="Clear user password",
         description=(
-            "Remove a user's password; they must sign in another way or reset it. Needs confirm: true."
+            "Remove a user's password; they must sign in another way or reset it. The person may be asked."
         ),
         toolset="users",
         destructive=True,
@@ -169,10 +171,7 @@ USERS: tuple[CatalogEntry, ...] = (
         target=USER,
         operation_id="disableUser",
         title="Disable user",
-        description=(
-            "Block a user from signing in and end their sessions; reversible with enable_user "
-            "(prefer this to delete_user). Needs confirm: true."
-        ),
+        description=("Block sign-in and end sessions; reversible with enable_user. The person may be asked."),
         toolset="users",
         destructive=True,
         idempotent=True,
@@ -196,7 +195,7 @@ USERS: tuple[CatalogEntry, ...] = (
         target=USER,
         operation_id="disableUser2fa",
         title="Disable user 2FA",
-        description="Remove a user's two-factor enrollment (e.g. lost device). Needs confirm: true.",
+        description="Remove a user's two-factor enrollment (e.g. lost device). The person may be asked.",
         toolset="users",
         destructive=True,
         idempotent=True,
@@ -209,7 +208,7 @@ USERS: tuple[CatalogEntry, ...] = (
         target=USER,
         operation_id="logoutAllUserSessions",
         title="Log out all sessions",
-        description="Sign a user out everywhere; they can sign in again. Needs confirm: true.",
+        description="Sign a user out everywhere; they can sign in again. The person may be asked.",
         toolset="sessions",
         destructive=True,
         idempotent=True,
@@ -234,8 +233,7 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="createMagicLink",
         title="Create magic link",
         description=(
-            "Return a sign-in URL for a user, to hand to them; nothing is emailed. "
-            "For an API bearer token use create_access_token."
+            "A sign-in URL to hand to a user; nothing is emailed. For an API token use create_access_token."
         ),
         toolset="magic_links",
         destructive=False,
@@ -246,6 +244,8 @@ USERS: tuple[CatalogEntry, ...] = (
                 "No user with email {email}; set create_new_user_if_one_doesnt_exist to sign them up.",
             )
         },
+        sensitive=True,
+        consequence="create a sign-in link for {email}",
     ),
     CatalogEntry(
         name="create_access_token",
@@ -253,7 +253,7 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="createAccessToken",
         title="Create access token",
         description=(
-            "Mint a short-lived bearer token (JWT) that acts as the user against your backend. "
+            "Mint a short-lived JWT that acts as the user against your backend. "
             "For a sign-in link use create_magic_link."
         ),
         toolset="access_tokens",
@@ -270,6 +270,8 @@ USERS: tuple[CatalogEntry, ...] = (
             ),
         },
         applied_defaults={"duration_in_minutes": 60},
+        sensitive=True,
+        consequence="create a {duration_in_minutes}-minute bearer token that acts as {target}",
     ),
     CatalogEntry(
         name="migrate_user",
@@ -277,7 +279,7 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="migrateUser",
         title="Migrate user",
         description=(
-            "Import a user from another auth provider, keeping their password hash and 2FA secret. "
+            "Import a user from another provider with their password hash and 2FA secret. "
             "For a new user use create_user."
         ),
         toolset="migration",
@@ -294,6 +296,8 @@ USERS: tuple[CatalogEntry, ...] = (
         destructive=False,
         idempotent=True,
         done="Set the migrated password hash of user {user_id}.",
+        sensitive=True,
+        consequence="set a migrated password hash for {target}",
     ),
     CatalogEntry(
         name="delete_user",
@@ -301,8 +305,8 @@ USERS: tuple[CatalogEntry, ...] = (
         operation_id="deleteUser",
         title="Delete user",
         description=(
-            "Permanently delete a user; cannot be undone. To block sign-in reversibly use disable_user. "
-            "Needs confirm: true."
+            "Permanently delete a user (irreversible); to block sign-in use disable_user. "
+            "The person may be asked."
         ),
         toolset="users",
         destructive=True,
