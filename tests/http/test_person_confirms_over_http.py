@@ -76,7 +76,7 @@ def start(
     @asynccontextmanager
     async def over_http(**overrides: Any) -> AsyncIterator[Harness]:
         sandbox = CountingSandbox(sandbox_app)
-        async with serving(sandbox, http_settings(**overrides)) as url:
+        async with serving(sandbox, http_settings(**{"confirmation": "auto", **overrides})) as url:
 
             def connect(person: Person | None) -> AbstractAsyncContextManager[Client]:
                 return http_client(url, person)
@@ -93,7 +93,7 @@ async def test_a_2025_client_over_http_is_not_asked_and_under_auto_confirms_with
     sandbox = CountingSandbox(sandbox_app)
     with anyio.fail_after(30):
         async with (
-            serving(sandbox, http_settings()) as url,
+            serving(sandbox, http_settings(confirmation="auto")) as url,
             http_client(url, person, mode="legacy") as client,
         ):
             preview = await client.call_tool("delete_user", {"user_id": ADA})
@@ -111,7 +111,7 @@ async def test_a_token_minted_for_one_caller_does_not_confirm_for_another(
 ) -> None:
     sandbox = CountingSandbox(sandbox_app)
     with anyio.fail_after(30):
-        async with serving(sandbox, http_settings()) as url:
+        async with serving(sandbox, http_settings(confirmation="auto")) as url:
             async with http_client(url, None) as alice:
                 preview = await alice.call_tool("delete_user", {"user_id": ADA})
             async with http_client(url, None, token=BOT_TOKEN) as bot:
@@ -128,8 +128,10 @@ async def test_with_shared_keys_the_question_asked_by_one_replica_is_answered_on
     sandbox = CountingSandbox(sandbox_app)
     accept: types.InputResponses = {"confirm": types.ElicitResult(action="accept", content={"confirm": True})}
     args = {"user_id": ADA, "confirm": True}
-    one = http_settings(request_state_keys=SHARED_KEY)
-    other = http_settings(request_state_keys=SHARED_KEY, audit_log=tmp_path / "other.jsonl")
+    one = http_settings(confirmation="auto", request_state_keys=SHARED_KEY)
+    other = http_settings(
+        confirmation="auto", request_state_keys=SHARED_KEY, audit_log=tmp_path / "other.jsonl"
+    )
     with anyio.fail_after(30):
         async with serving(sandbox, one) as url_one, serving(sandbox, other) as url_other:
             async with http_client(url_one, Person()) as client:

@@ -54,7 +54,7 @@ def start(
     @asynccontextmanager
     async def in_memory(**overrides: Any) -> AsyncIterator[Harness]:
         sandbox = CountingSandbox(sandbox_app)
-        settings = make_settings(audit_path, **overrides)
+        settings = make_settings(audit_path, **{"confirmation": "auto", **overrides})
         trail = AuditTrail(settings.audit_path)
         server = create_server(settings, trail, transport=httpx2.ASGITransport(app=sandbox))
 
@@ -105,7 +105,7 @@ async def test_an_unanswered_question_times_out_and_under_auto_falls_back_to_the
         raise AssertionError("unreachable")
 
     sandbox = CountingSandbox(sandbox_app)
-    settings = make_settings(audit_path, elicitation_timeout_s=0.2)
+    settings = make_settings(audit_path, confirmation="auto", elicitation_timeout_s=0.2)
     trail = AuditTrail(settings.audit_path)
     server = create_server(settings, trail, transport=httpx2.ASGITransport(app=sandbox))
     try:
