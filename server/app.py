@@ -10,12 +10,16 @@ import httpx2
 import mcp.types as types
 from mcp.server import Server
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.request_state import RequestStateBoundary
+from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from server import __version__
+from server.asking import AskingBridge
 from server.audit import AuditTrail
 from server.audit_records import rejection_record, write_outcome
 from server.http_client import AppState
+from server.sealing import TokenSealer, key_material, request_state_security
 from server.settings import Settings
 from server.tool_service import ToolService
 
@@ -48,8 +52,15 @@ def caller_of(ctx: ServerRequestContext[Any]) -> str | None:
 def create_server(
     settings: Settings, audit: AuditTrail, *, transport: httpx2.AsyncBaseTransport | None = None
 ) -> Server[AppState]:
-    """Build the MCP server; `transport` carries PropelAuth requests (the sandbox's ASGI app, or a test's)."""
+    """Build the MCP server; `transport` carries PropelAuth requests (the sandbox's ASGI app, or a test's).
+
+    Raises ValueError for a request-state key shorter than 32 bytes.
+    """
+    keys = key_material(settings)
     service = ToolService(settings, audit)
+    bridge = AskingBridge(
+        settings.confirmation, TokenSealer(keys), elicitation_timeout_s=settings.elicitation_timeout_s
+    )
 
     @asynccontextmanager
     async def lifespan(_: Server[AppState]) -> AsyncIterator[AppState]:
@@ -66,30 +77,42 @@ def create_server(
 
     async def on_call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        caller = caller_of(ctx)
         return await service.call(
             ctx.lifespan_context.backend,
             params.name,
             dict(params.arguments or {}),
             client=_client_of(ctx),
-            caller=caller_of(ctx),
+            caller=caller,
+            asking=bridge.asking(ctx, params, caller),
         )
 
+    def audit_refused_call(ctx: ServerRequestContext[Any], reason: str) -> None:
+        if ctx.method != "tools/call":
+            return
+        name = ctx.params.get("name") if isinstance(ctx.params, Mapping) else None
+        record = rejection_record(
+            reason,
+            tool=name if isinstance(name, str) else None,
+            client=_client_of(ctx),
+            caller=caller_of(ctx),
+            details={"jsonrpc_code": types.INVALID_PARAMS},
+        )
+        write_outcome(audit, record)
+
     async def audit_invalid_call_params(ctx: ServerRequestContext[Any], call_next: CallNext) -> HandlerResult:
-        """Server middleware: a tools/call whose params the SDK refuses (INVALID_PARAMS) is recorded too."""
+        """Server middleware: a tools/call the SDK refuses before any tool runs is recorded too: params
+        it cannot parse, and a requestState that is not ours, was changed, expired or is for another call.
+        """
         try:
             return await call_next(ctx)
         except ValidationError:
-            if ctx.method == "tools/call":
-                name = ctx.params.get("name") if isinstance(ctx.params, Mapping) else None
-                record = rejection_record(
-                    "invalid_params",
-                    tool=name if isinstance(name, str) else None,
-                    client=_client_of(ctx),
-                    caller=caller_of(ctx),
-                    details={"jsonrpc_code": types.INVALID_PARAMS},
-                )
-                write_outcome(audit, record)
+            audit_refused_call(ctx, "invalid_params")
+            raise
+        except MCPError as exc:
+            if _is_request_state_refusal(exc):
+                audit_refused_call(ctx, "invalid_request_state")
             raise
 
     server = Server(
@@ -101,5 +124,18 @@ def create_server(
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
     )
+    # Outermost first: the audit sees the boundary's refusals. One boundary for every transport, so a
+    # requestState never crosses any wire unsealed; the same keys, derived, seal confirmation tokens.
     server.middleware.append(audit_invalid_call_params)
+    security = request_state_security(keys, bind_principal=caller_of)
+    server.middleware.append(RequestStateBoundary(security, default_audience=server.name))
     return server
+
+
+def _is_request_state_refusal(exc: MCPError) -> bool:
+    data = exc.error.data
+    return (
+        exc.error.code == types.INVALID_PARAMS
+        and isinstance(data, Mapping)
+        and data.get("reason") == "invalid_request_state"
+    )

@@ -34,8 +34,13 @@ def call_record(
     confirmed: bool | None = None,
     target: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
+    confirmation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The intent or outcome record of a call to a tool this server offers."""
+    """The intent or outcome record of a call to a tool this server offers.
+
+    `confirmation` (a gated call's, and under --confirmation human a sensitive one's): how it was
+    confirmed ("argument", "preview", "human"), the person's answer and the message they saw.
+    """
     definition = call.definition
     return {
         "kind": kind,
@@ -50,6 +55,7 @@ def call_record(
         "duration_ms": duration_ms,
         "client": call.client,
         "caller": call.caller,
+        **({"confirmation": clip_long_values(confirmation)} if confirmation else {}),
         **({"details": details} if details else {}),
     }
 

@@ -1,6 +1,9 @@
-"""The guards around a state-changing request: audit before send, and the destructive blast-radius limit."""
+"""The guards around a state-changing request: audit before send, and the blast-radius limits (one for
+destructive calls, one for account-takeover calls: magic links, access tokens, password and email changes)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from server.audit import AuditTrail, AuditUnavailable
 from server.audit_records import CallContext, call_record
@@ -16,12 +19,17 @@ class AuditedBackend:
     """
 
     def __init__(
-        self, inner: Backend, call: CallContext, audit: AuditTrail, limit: SlidingWindowLimit
+        self,
+        inner: Backend,
+        call: CallContext,
+        audit: AuditTrail,
+        limit: SlidingWindowLimit,
+        sensitive_limit: SlidingWindowLimit | None = None,
     ) -> None:
         self._inner = inner
         self._call = call
         self._audit = audit
-        self._limit = limit
+        self._budget = _budget_of(call, limit, sensitive_limit)
         self.intent_written = False
         self.change_may_have_reached = False  # a state-changing request was sent or is in flight
         self.read_may_have_reached = False  # a read (the call's own, or a preview's) was sent or is in flight
@@ -39,8 +47,8 @@ class AuditedBackend:
             # The audit is checked first, so that a call refused for it spends no destructive slot.
             if not self._audit.writable:
                 raise _audit_refusal(self._audit.unavailable_reason)
-            if self._call.definition.destructive:
-                self._take_destructive_slot()
+            if self._budget is not None:
+                self._take_slot(self._budget)
                 took_slot = True
             try:
                 self._audit.write(
@@ -49,7 +57,7 @@ class AuditedBackend:
                 )
             except AuditUnavailable as exc:
                 if took_slot:
-                    self._limit.release()
+                    self._release_slot()
                 raise _audit_refusal(str(exc)) from exc
             self.intent_written = True
         reached_before = self.change_may_have_reached if request.changes_state else self.read_may_have_reached
@@ -60,7 +68,7 @@ class AuditedBackend:
             if not exc.may_have_reached:  # refused or not connected: nothing left this server
                 self._mark_reached(request, reached_before)
                 if took_slot:  # a confirmed call that changed nothing does not count against the limit
-                    self._limit.release()
+                    self._release_slot()
             raise
 
     def _mark_reached(self, request: ApiRequest, reached: bool) -> None:
@@ -69,16 +77,39 @@ class AuditedBackend:
         else:
             self.read_may_have_reached = reached
 
-    def _take_destructive_slot(self) -> None:
-        wait = self._limit.try_acquire()
+    def _release_slot(self) -> None:
+        if self._budget is not None:
+            self._budget.limit.release()
+
+    def _take_slot(self, budget: Budget) -> None:
+        wait = budget.limit.try_acquire()
         if wait is None:
             return
-        if self._limit.limit == 0:
-            raise BackendRefused("destructive tools are disabled on this server (destructive limit is 0)")
+        if budget.limit.limit == 0:
+            raise BackendRefused(f"{budget.what} tools are disabled on this server ({budget.setting} is 0)")
         raise BackendRefused(
-            f"the limit of {self._limit.limit} destructive calls sent per {self._limit.window_s:g} s "
+            f"the limit of {budget.limit.limit} {budget.what} calls sent per {budget.limit.window_s:g} s "
             f"is reached; the next slot frees in {wait:.0f} s. Ask the operator if this is expected"
         )
+
+
+@dataclass(frozen=True)
+class Budget:
+    limit: SlidingWindowLimit
+    what: str  # the kind of call, as the refusal names it
+    setting: str
+
+
+def _budget_of(
+    call: CallContext, destructive: SlidingWindowLimit, sensitive: SlidingWindowLimit | None
+) -> Budget | None:
+    """The budget a call's state-changing request spends a slot of, if any (a preview read spends none)."""
+    definition = call.definition
+    if definition.destructive:
+        return Budget(destructive, "destructive", "the destructive limit")
+    if sensitive is not None and definition.sensitive:
+        return Budget(sensitive, "account-takeover", "--sensitive-limit")
+    return None
 
 
 def _audit_refusal(reason: str | None) -> BackendRefused:

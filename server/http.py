@@ -21,7 +21,6 @@ session manager inside the Starlette lifespan; the readiness probe borrows that 
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import structlog
 from mcp.server import Server
-from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, TransportSecuritySettings
 from starlette.applications import Starlette
@@ -41,9 +39,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import preflight
 from server.addresses import HostPort, OriginPattern, is_loopback, parse_host_port, parse_origin
-from server.app import CALLER_SCOPE_KEY, caller_of
+from server.app import CALLER_SCOPE_KEY
 from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
+from server.sealing import request_state_keys
 from server.settings import Settings
 from tools.backend import Backend
 
@@ -76,12 +75,6 @@ def http_secrets(settings: Settings) -> list[str]:
     """Every HTTP-side secret, for the log/audit scrubber; raises ValueError for a bad token list."""
     tokens = http_tokens(settings)
     return [*(tokens.secrets() if tokens else ()), *request_state_keys(settings)]
-
-
-def request_state_keys(settings: Settings) -> list[str]:
-    if settings.request_state_keys is None:
-        return []
-    return [k.strip() for k in settings.request_state_keys.get_secret_value().split(",") if k.strip()]
 
 
 @dataclass(frozen=True)
@@ -327,11 +320,7 @@ def create_http_app(
     body_read_timeout_s: float = BODY_READ_TIMEOUT_S,
 ) -> Starlette:
     """The ASGI app: `/mcp` (guarded), `/healthz`, `/readyz`. `tokens=None` means --no-auth."""
-    keys = request_state_keys(settings)
-    # Without shared keys, state sealed here opens only in this process (a per-process random key).
-    security = RequestStateSecurity(keys=keys or [os.urandom(32)], bind_principal=caller_of)
-    server.middleware.append(RequestStateBoundary(security, default_audience=server.name))
-
+    # The RequestStateBoundary is create_server's, for every transport (shared keys: every replica).
     # Capture the lifespan state (entered once by the session manager) so /readyz can use its client.
     inner_lifespan = server.lifespan
     state: dict[str, Any] = {}

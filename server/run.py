@@ -18,6 +18,7 @@ from server.app import create_server
 from server.audit import AuditTrail, SecretScrubber
 from server.console import say
 from server.logs import configure_logging
+from server.sealing import request_state_keys
 from server.settings import Settings
 
 SANDBOX_AUTH_URL = "http://sandbox.localhost"
@@ -40,7 +41,9 @@ def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.ASGITranspor
 
 def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTransport | None]:
     scrubber = SecretScrubber([settings.api_key.get_secret_value()] if settings.api_key else [])
-    if settings.transport == "http":  # callers' tokens and request-state keys never reach logs or audit
+    for key in request_state_keys(settings):  # they seal state and tokens on every transport
+        scrubber.add(key)
+    if settings.transport == "http":  # callers' tokens never reach logs or audit
         from server.http import http_secrets
 
         for secret in http_secrets(settings):

@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.addresses import is_loopback, parse_networks
+from tools.asking import ConfirmationMode
 from tools.catalog import TOOLSETS
 
 
@@ -136,6 +137,41 @@ class Settings(BaseSettings):
         gt=0,
     )
 
+    # Account-takeover tools (magic links, access tokens, password and email changes): their own budget.
+    sensitive_limit: int = setting(
+        20,
+        "PROPELAUTH_MCP_SENSITIVE_LIMIT",
+        "account-takeover calls (magic links, access tokens, password and email changes) that may be "
+        "sent per window; 0 forbids them",
+        ge=0,
+    )
+    sensitive_window_s: float = setting(
+        3600.0,
+        "PROPELAUTH_MCP_SENSITIVE_WINDOW",
+        "the window in seconds",
+        flag="--sensitive-window",
+        gt=0,
+    )
+
+    # Who confirms a destructive call: the person at the client, a preview-bound token, or the model.
+    confirmation: ConfirmationMode = setting(
+        "auto",
+        "PROPELAUTH_MCP_CONFIRMATION",
+        "who confirms a destructive call: auto (ask the person when the client can be asked, else a "
+        "token from the preview), human (only the person's accept; account-takeover tools too), "
+        "preview (the preview's token, never ask), argument (confirm: true alone)",
+        section="confirmation",
+    )
+    elicitation_timeout_s: float = setting(
+        300.0,
+        "PROPELAUTH_MCP_ELICITATION_TIMEOUT",
+        "seconds to wait for the person's answer before the question counts as unanswered (2025-11-25 "
+        "clients)",
+        flag="--elicitation-timeout",
+        gt=0,
+        le=3600,
+    )
+
     # Audit trail and diagnostics.
     audit_log: Path | None = setting(
         None,
@@ -188,12 +224,14 @@ class Settings(BaseSettings):
         "comma-separated browser Origins accepted (default: http://localhost:*, http://127.0.0.1:*, "
         "http://[::1]:*)",
     )
-    # HTTP only: keys (comma-separated, >= 32 bytes each; the first seals) shared by every replica.
+    # Keys (comma-separated, >= 32 bytes each; the first seals) shared by every replica. They seal the
+    # 2026-07-28 requestState and, derived, the preview's confirmation tokens, on every transport.
     request_state_keys: SecretStr | None = setting(
         None,
         "PROPELAUTH_MCP_REQUEST_STATE_KEYS",
-        "comma-separated secrets (>= 32 bytes each, the first seals) that every replica shares, so state "
-        "sealed by one replica opens on another (default: a per-process key)",
+        "comma-separated secrets (>= 32 bytes each, the first seals) that every replica shares, so a "
+        "requestState or confirmation token sealed by one replica opens on another (default: a "
+        "per-process key)",
     )
     # HTTP only: MCP requests handled at once; more wait their turn. Only max_in_flight of them can
     # be at PropelAuth anyway, and each one handled holds a whole SDK request context in memory.

@@ -13,12 +13,14 @@ import mcp.types as types
 import structlog
 from mcp.shared.exceptions import MCPError
 
+from server.asking import input_required_result
 from server.audit import AuditTrail
 from server.audit_records import CallContext, call_record, rejection_record, write_outcome
 from server.guards import AuditedBackend
 from server.limits import SlidingWindowLimit
 from server.settings import Settings
 from tools import ExposurePolicy, execute, tool_definitions, tool_listing
+from tools.asking import Asking
 from tools.backend import Backend
 from tools.failures import check_hint
 from tools.model import ToolDefinition, ToolOutcome
@@ -31,7 +33,9 @@ def to_mcp_tool(definition: ToolDefinition) -> types.Tool:
     return types.Tool.model_validate(tool_listing(definition))
 
 
-def to_call_result(outcome: ToolOutcome) -> types.CallToolResult:
+def to_call_result(outcome: ToolOutcome) -> types.CallToolResult | types.InputRequiredResult:
+    if outcome.outcome == "input_required":  # 2026-07-28: the person is asked before anything is sent
+        return input_required_result(outcome)
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=outcome.text)],
         structured_content=outcome.structured,
@@ -53,6 +57,7 @@ class ToolService:
         self.listing = types.ListToolsResult(tools=[to_mcp_tool(d) for d in self.exposed.values()])
         self.audit = audit
         self.limit = SlidingWindowLimit(settings.destructive_limit, settings.destructive_window_s)
+        self.sensitive_limit = SlidingWindowLimit(settings.sensitive_limit, settings.sensitive_window_s)
 
     async def call(
         self,
@@ -62,7 +67,9 @@ class ToolService:
         *,
         client: dict[str, str] | None,
         caller: str | None,
-    ) -> types.CallToolResult:
+        asking: Asking | None = None,
+    ) -> types.CallToolResult | types.InputRequiredResult:
+        """`asking`: how a gated call may be confirmed (None: by `confirm: true` alone)."""
         started = time.perf_counter()
         call_id = uuid.uuid4().hex
         with structlog.contextvars.bound_contextvars(call_id=call_id, tool=name, caller=caller):
@@ -73,9 +80,9 @@ class ToolService:
                     code=types.INVALID_PARAMS, message=f"Unknown tool: {name!r} is not offered by this server"
                 )
             call = CallContext(call_id, definition, arguments, client, caller)
-            audited = AuditedBackend(backend, call, self.audit, self.limit)
+            audited = AuditedBackend(backend, call, self.audit, self.limit, self.sensitive_limit)
             try:
-                outcome = await execute(definition, arguments, audited)
+                outcome = await execute(definition, arguments, audited, asking)
             except anyio.get_cancelled_exc_class():
                 # The client cancelled (or the server is stopping): no answer goes out, but the audit
                 # still tells how the call ended. A synchronous write: nothing here awaits.
@@ -94,7 +101,8 @@ class ToolService:
                 duration_ms=duration_ms,
                 confirmed=outcome.confirmed,
                 target=outcome.target,
-                details=outcome.details,
+                details=_audited_details(outcome),
+                confirmation=outcome.confirmation,
             )
             write_outcome(self.audit, record, durable=audited.intent_written)
             return to_call_result(outcome)
@@ -116,6 +124,11 @@ class ToolService:
     ) -> None:
         record = rejection_record("unknown_tool", tool=name, client=client, caller=caller)
         write_outcome(self.audit, {**record, "call_id": call_id})
+
+
+def _audited_details(outcome: ToolOutcome) -> dict[str, Any]:
+    # The question's state travels sealed to the client; the audit keeps the message (in confirmation).
+    return {key: value for key, value in outcome.details.items() if key != "ask"}
 
 
 def _elapsed_ms(started: float) -> float:

@@ -76,6 +76,9 @@ def make_settings(audit_path: Path, **overrides: Any) -> Settings:
         "max_retries": 2,
         "retry_budget_s": 5.0,
         "timeout_s": 5.0,
+        # What tools do is tested with `confirm: true` alone; the confirmation modes (the default is
+        # auto) are tested by tests/server/test_person_confirms.py and its HTTP twin, which set them.
+        "confirmation": "argument",
     }
     return Settings(**{**values, **overrides})
 

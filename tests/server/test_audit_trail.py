@@ -94,6 +94,7 @@ async def test_a_confirmed_destructive_call_writes_intent_then_outcome(client: C
         "outcome": "ok",
         "http_status": 200,
         "duration_ms": outcome["duration_ms"],
+        "confirmation": {"method": "argument", "answer": None, "message": None},
         "details": outcome["details"],
     }
 
@@ -263,7 +264,12 @@ async def test_state_changing_tools_refuse_when_the_audit_file_cannot_be_written
 ) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
-    settings = Settings(auth_url="http://sandbox.test", api_key=API_KEY, audit_log=blocker / "audit.jsonl")
+    settings = Settings(
+        auth_url="http://sandbox.test",
+        api_key=API_KEY,
+        audit_log=blocker / "audit.jsonl",
+        confirmation="argument",
+    )
     trail = AuditTrail(settings.audit_path)
     assert not trail.writable
     server = create_server(settings, trail, transport=httpx2.ASGITransport(app=sandbox_app))

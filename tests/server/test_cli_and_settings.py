@@ -130,7 +130,8 @@ def test_the_readme_documents_every_setting() -> None:
 TODAYS_FLAGS = [
     *("--auth-url", "--api-key", "--api-base-url", "--timeout", "--max-retries", "--retry-budget"),
     *("--max-in-flight", "--sandbox", "--sandbox-db", "--read-only", "--toolsets", "--tools"),
-    *("--exclude-tools", "--destructive-limit", "--destructive-window", "--audit-log"),
+    *("--exclude-tools", "--destructive-limit", "--destructive-window", "--sensitive-limit"),
+    *("--sensitive-window", "--confirmation", "--elicitation-timeout", "--audit-log"),
     *("--no-audit-stderr", "--log-level", "--transport", "--host", "--port", "--tokens", "--tokens-file"),
     *("--no-auth", "--allowed-hosts", "--allowed-origins", "--request-state-keys"),
     *("--http-max-concurrent", "--trusted-proxies"),
