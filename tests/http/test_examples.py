@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import sys
 from pathlib import Path
@@ -44,6 +45,25 @@ async def test_the_example_agent_runs_over_stdio(tmp_path: Path, monkeypatch: py
         monkeypatch.setattr(sys, "stderr", errlog)
         with anyio.fail_after(60):
             check(await load_example().run(["stdio"]))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("typed", "ended"), [("y\n", True), ("n\n", False)])
+async def test_with_ask_the_example_puts_the_servers_question_to_the_person_on_its_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, typed: str, ended: bool
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(typed))
+    with open(tmp_path / "stderr", "w") as errlog:
+        monkeypatch.setattr(sys, "stderr", errlog)
+        with anyio.fail_after(60):
+            summary = await load_example().run(["stdio", "--ask"])
+    question = (tmp_path / "stderr").read_text()
+    assert "grace.hopper@example.com" in question and "[y/N]" in question
+    assert summary["sessions_ended"] is ended
+    final = summary["transcript"][-1]
+    assert not final["is_error"] and (final["result"].get("declined") is True) is (not ended)
 
 
 @pytest.mark.anyio
