@@ -1,7 +1,8 @@
 """The ASGI application: one routes table over the handler modules, written from the wire facts.
 
 Handlers live by domain: users, magic links, access tokens, migration and employees, orgs,
-memberships, invites. Literal paths come before `{param}` paths, so they are never taken for an id.
+memberships, invites, end-user API keys. Literal paths come before `{param}` paths, so they are
+never taken for an id.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from sandbox import access_tokens, invites, magic_links, memberships, migration, orgs, users
+from sandbox import access_tokens, api_keys, invites, magic_links, memberships, migration, orgs, users
 from sandbox.gate import SandboxGate
 from sandbox.state import Sandbox
 from sandbox.store import Store
@@ -82,6 +83,19 @@ def _routes() -> list[Route]:
         Route(f"{API}/invite_user_by_id", invites.invite_user_to_org_by_user_id, methods=["POST"]),
         Route(f"{API}/pending_org_invites", invites.fetch_pending_invites, methods=["GET"]),
         Route(f"{API}/pending_org_invites", invites.revoke_pending_org_invite, methods=["DELETE"]),
+        # end-user API keys: literal paths first
+        Route(f"{API}/end_user_api_keys", api_keys.fetch_current_api_keys, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys", api_keys.create_api_key, methods=["POST"]),
+        Route(f"{API}/end_user_api_keys/archived", api_keys.fetch_archived_api_keys, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys/usage", api_keys.fetch_api_key_usage, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys/validate", api_keys.validate_api_key, methods=["POST"]),
+        Route(
+            f"{API}/end_user_api_keys/validate_imported", api_keys.validate_imported_api_key, methods=["POST"]
+        ),
+        Route(f"{API}/end_user_api_keys/import", api_keys.import_api_key, methods=["POST"]),
+        Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.fetch_api_key, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.update_api_key, methods=["PATCH"]),
+        Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.delete_api_key, methods=["DELETE"]),
         # public key of access tokens; the magic link landing page (no API key)
         Route(
             "/api/v1/token_verification_metadata", access_tokens.token_verification_metadata, methods=["GET"]
