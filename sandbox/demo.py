@@ -1,7 +1,7 @@
 """The demo data set, loaded with `seed=True` / `--seed` so a first `query_users` shows something.
 
 Three organizations, 36 users, four invites (one expired), five end-user API keys (one expired,
-one deleted) and two employees. Ids are fixed (derived
+one deleted), three SCIM groups and two employees. Ids are fixed (derived
 from the email), user timestamps run from a fixed start; invite times are relative to the seeding
 moment so that pending invites are pending whenever the sandbox starts. Documentation and tests
 can name them all. Roles and role mappings are described in sandbox/roles.py.
@@ -50,6 +50,13 @@ End-user API keys (display name, owner, state; ids and tokens in DEMO_API_KEYS, 
   "Old Northwind import" org key of Northwind Traders, EXPIRED a day before seeding (archived)
   "Leaked Lumen key"     org key of Lumen Labs, DELETED (archived)
 The demo tokens are fixed (documented for trying validate_api_key); stored, like any, as hashes.
+
+SCIM groups of Harbor Health (display name, external id from the IdP, members; ids in
+DEMO_SCIM_GROUPS, by display name):
+  "All Staff"   okta-00g-all-staff   every member of Harbor Health (11)
+  "Clinicians"  okta-00g-clinicians  yuki.tanaka, zoe.dubois
+  "Compliance"  okta-00g-compliance  ibrahim.yusuf, nora.kelly
+No org has a SAML or OIDC connection; Harbor Health may set up SAML (can_setup_saml).
 
 Employees (employee id -> email):
   3f8a2c1e-6b4d-4e7a-9c2b-5d1e8f0a7b31  morgan.lee@example.com
@@ -352,6 +359,37 @@ def _seed_api_keys(store: Store, now: int) -> None:
             store.api_keys.archive(key.api_key_id, now - _DAY)
 
 
+def _scim_group_id(display_name: str) -> str:
+    digest = hashlib.sha256(f"propelauth-mcp-demo-scim:{display_name}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+# display name -> (group id, external id from the IdP, member emails; None: every org member)
+DEMO_SCIM_GROUPS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "All Staff": (_scim_group_id("All Staff"), "okta-00g-all-staff", None),
+    "Clinicians": (
+        _scim_group_id("Clinicians"),
+        "okta-00g-clinicians",
+        ("yuki.tanaka@example.com", "zoe.dubois@example.com"),
+    ),
+    "Compliance": (
+        _scim_group_id("Compliance"),
+        "okta-00g-compliance",
+        ("ibrahim.yusuf@example.com", "nora.kelly@example.com"),
+    ),
+}
+
+
+def _seed_sso(store: Store) -> None:
+    store.sso.set_can_setup_saml(HARBOR_HEALTH, True)
+    staff = [
+        demo_user_id(user.address) for user in USERS if any(o == HARBOR_HEALTH for o, _ in user.memberships)
+    ]
+    for name, (group_id, external_id, emails) in DEMO_SCIM_GROUPS.items():
+        members = staff if emails is None else [demo_user_id(email) for email in emails]
+        store.sso.add_group(HARBOR_HEALTH, group_id, name, external_id, members)
+
+
 def seed_demo(store: Store, now: int | None = None) -> None:
     """Load the demo organizations, users, memberships, invites and employees into `store`.
 
@@ -391,5 +429,6 @@ def seed_demo(store: Store, now: int | None = None) -> None:
     moment = int(time.time()) if now is None else now
     _seed_invites(store, moment)
     _seed_api_keys(store, moment)
+    _seed_sso(store)
     for employee_id, email in EMPLOYEES.items():
         store.add_employee(employee_id, email)
