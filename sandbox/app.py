@@ -1,8 +1,8 @@
 """The ASGI application: one routes table over the handler modules, written from the wire facts.
 
 Handlers live by domain: users, magic links, access tokens, migration and employees, orgs,
-memberships, invites, SSO, end-user API keys. Literal paths come before `{param}` paths, so they are
-never taken for an id.
+memberships, invites, SSO, end-user API keys, insights. Literal paths come before `{param}`
+paths, so they are never taken for an id.
 """
 
 from __future__ import annotations
@@ -14,7 +14,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from sandbox import access_tokens, api_keys, invites, magic_links, memberships, migration, orgs, sso, users
+from sandbox import (
+    access_tokens,
+    api_keys,
+    insights,
+    invites,
+    magic_links,
+    memberships,
+    migration,
+    orgs,
+    sso,
+    users,
+)
 from sandbox.gate import SandboxGate
 from sandbox.state import Sandbox
 from sandbox.store import Store
@@ -111,6 +122,19 @@ def _routes() -> list[Route]:
         Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.fetch_api_key, methods=["GET"]),
         Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.update_api_key, methods=["PATCH"]),
         Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.delete_api_key, methods=["DELETE"]),
+        # insights: one route per report and metric
+        *[
+            Route(f"{API}/user_report/{name}", insights.user_report(name), methods=["GET"])
+            for name in insights.USER_REPORT_INTERVALS
+        ],
+        *[
+            Route(f"{API}/org_report/{name}", insights.org_report(name), methods=["GET"])
+            for name in insights.ORG_REPORT_INTERVALS
+        ],
+        *[
+            Route(f"{API}/chart_metrics/{name}", insights.chart_metric(name), methods=["GET"])
+            for name in insights.CHART_METRICS
+        ],
         # public key of access tokens; the magic link landing page (no API key)
         Route(
             "/api/v1/token_verification_metadata", access_tokens.token_verification_metadata, methods=["GET"]
