@@ -35,11 +35,9 @@ _INVALID_KEY = "Invalid API key"
 _CREATE_FIELDS: dict[str, Kind] = {
     "org_id": "uuid",
     "user_id": "uuid",
-    "expires_at_seconds": "int",
     "display_name": "str",
 }
 _UPDATE_FIELDS: dict[str, Kind] = {
-    "expires_at_seconds": "int",
     "set_to_never_expire": "bool",
     "display_name": "str",
 }
@@ -76,8 +74,21 @@ def _owner_errors(sandbox: Sandbox, body: dict[str, Any], errors: dict[str, list
         errors["user_id"] = ["The user is not a member of this organization"]
 
 
+def _digits_to_int(raw: dict[str, Any]) -> None:
+    """`expires_at_seconds` as a number, or as a string of digits (python's SDK types it `str`)."""
+    value = raw.get("expires_at_seconds")
+    if isinstance(value, str) and value.isdigit() and len(value) <= 18:
+        raw["expires_at_seconds"] = int(value)
+
+
 def _expiry_errors(sandbox: Sandbox, body: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    if "expires_at_seconds" in body and body["expires_at_seconds"] <= sandbox.now():
+    _digits_to_int(body)
+    if "expires_at_seconds" not in body:
+        return
+    value = body["expires_at_seconds"]
+    if not isinstance(value, int) or isinstance(value, bool):
+        errors["expires_at_seconds"] = ["Must be an integer"]
+    elif value <= sandbox.now():
         errors["expires_at_seconds"] = ["Must be in the future"]
 
 
@@ -116,7 +127,7 @@ async def _new_key(request: Request, *, imported: bool) -> tuple[str, str]:
 
 def _body_fields(imported: bool) -> dict[str, Kind]:
     # metadata is checked by _metadata (object or JSON string), so it passes here as any value
-    fields: dict[str, Kind] = {**_CREATE_FIELDS, "metadata": "any"}
+    fields: dict[str, Kind] = {**_CREATE_FIELDS, "metadata": "any", "expires_at_seconds": "any"}
     if imported:
         fields["imported_api_key"] = "nonempty_str"
     return fields
@@ -199,7 +210,7 @@ async def update_api_key(request: Request) -> Response:
     api_key_id = _key_id(request)
     if api_key_id is None or sandbox.store.api_keys.get(api_key_id) is None:
         return api_key_not_found()
-    raw = dict(await json_body(request, {**_UPDATE_FIELDS, "metadata": "any"}))
+    raw = dict(await json_body(request, {**_UPDATE_FIELDS, "metadata": "any", "expires_at_seconds": "any"}))
     errors: dict[str, list[str]] = {}
     metadata = _metadata(raw, errors)
     _expiry_errors(sandbox, raw, errors)

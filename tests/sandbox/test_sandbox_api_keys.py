@@ -275,3 +275,14 @@ async def test_demo_keys_cover_personal_org_expired_and_archived(seeded: httpx2.
     body = (await validate(seeded, DEMO_API_KEYS["Northwind ERP sync"].token)).json()
     assert body["org"]["org_id"] == NORTHWIND and body["metadata"] == {"system": "erp"}
     assert (await validate(seeded, DEMO_API_KEYS["Old Northwind import"].token)).status_code == 400
+
+
+async def test_expiry_may_be_a_number_or_a_string_of_digits_but_nothing_else(
+    client: httpx2.AsyncClient, fixed_clock: Sandbox
+) -> None:
+    # python's SDK types expires_at_seconds as str; node and go send a number
+    key_id = (await create_key(client, expires_at_seconds=str(NOW + 60)))["api_key_id"]
+    assert (await client.get(f"{KEYS}/{key_id}")).json()["expires_at_seconds"] == NOW + 60
+    for bad in ("soon", True, 1.5):
+        response = await client.post(KEYS, json={"expires_at_seconds": bad})
+        assert response.status_code == 400 and list(response.json()) == ["expires_at_seconds"]
