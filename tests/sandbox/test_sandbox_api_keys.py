@@ -286,3 +286,13 @@ async def test_expiry_may_be_a_number_or_a_string_of_digits_but_nothing_else(
     for bad in ("soon", True, 1.5):
         response = await client.post(KEYS, json={"expires_at_seconds": bad})
         assert response.status_code == 400 and list(response.json()) == ["expires_at_seconds"]
+
+
+async def test_a_key_whose_user_or_org_was_deleted_no_longer_validates(client: httpx2.AsyncClient) -> None:
+    user_id, org_id = await create_user(client), await create_org(client)
+    personal, org_key = await create_key(client, user_id=user_id), await create_key(client, org_id=org_id)
+    assert (await client.delete(f"{API}/user/{user_id}")).status_code == 200
+    assert (await client.delete(f"{API}/org/{org_id}")).status_code == 200
+    for created in (personal, org_key):
+        response = await validate(client, created["api_key_token"])
+        assert response.status_code == 400 and list(response.json()) == ["api_key_token"]

@@ -252,3 +252,15 @@ async def test_idp_metadata_changes_only_its_own_org(
     await create_user(client)
     await client.post(f"{API}/saml_idp_metadata", json={"org_id": first, **IDP})
     assert await saml_flags(client, second) == (True, False, False)
+
+
+async def test_deleting_an_org_takes_its_saml_connection_and_links_with_it(
+    client: httpx2.AsyncClient, sandbox: Sandbox
+) -> None:
+    org_id = await allowed_org(client)
+    await client.post(f"{API}/saml_idp_metadata", json={"org_id": org_id, **IDP})
+    await client.post(f"{API}/oidc_idp_metadata", json={"org_id": org_id, **OIDC})
+    link = (await client.post(f"{API}/org/{org_id}/create_saml_connection_link")).json()["url"]
+    assert (await client.delete(f"{API}/org/{org_id}")).status_code == 200
+    assert sandbox.store.sso.saml_idp(org_id) is None and sandbox.store.sso.oidc_idp(org_id) is None
+    assert (await client.get(urlsplit(link).path)).status_code == 404
