@@ -1,7 +1,8 @@
 """The ASGI application: one routes table over the handler modules, written from the wire facts.
 
 Handlers live by domain: users, magic links, access tokens, migration and employees, orgs,
-memberships, invites. Literal paths come before `{param}` paths, so they are never taken for an id.
+memberships, invites, SSO, end-user API keys, insights. Literal paths come before `{param}`
+paths, so they are never taken for an id.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from sandbox import access_tokens, invites, magic_links, memberships, migration, orgs, users
+from sandbox import (
+    access_tokens,
+    api_keys,
+    insights,
+    invites,
+    magic_links,
+    memberships,
+    migration,
+    orgs,
+    sso,
+    users,
+)
 from sandbox.gate import SandboxGate
 from sandbox.state import Sandbox
 from sandbox.store import Store
@@ -74,6 +86,13 @@ def _routes() -> list[Route]:
         Route(f"{API}/org/change_role", memberships.change_user_role_in_org, methods=["POST"]),
         Route(f"{API}/org/remove_user", memberships.remove_user_from_org, methods=["POST"]),
         Route(f"{API}/org/{{org_id}}", orgs.fetch_org, methods=["GET"]),
+        Route(f"{API}/org/{{org_id}}/allow_saml", sso.allow_org_saml, methods=["POST"]),
+        Route(f"{API}/org/{{org_id}}/disallow_saml", sso.disallow_org_saml, methods=["POST"]),
+        Route(
+            f"{API}/org/{{org_id}}/create_saml_connection_link",
+            sso.create_saml_connection_link,
+            methods=["POST"],
+        ),
         Route(f"{API}/org/{{org_id}}", orgs.update_org, methods=["PUT"]),
         Route(f"{API}/org/{{org_id}}", orgs.delete_org, methods=["DELETE"]),
         Route(f"{API}/custom_role_mappings", orgs.fetch_custom_role_mappings, methods=["GET"]),
@@ -82,11 +101,46 @@ def _routes() -> list[Route]:
         Route(f"{API}/invite_user_by_id", invites.invite_user_to_org_by_user_id, methods=["POST"]),
         Route(f"{API}/pending_org_invites", invites.fetch_pending_invites, methods=["GET"]),
         Route(f"{API}/pending_org_invites", invites.revoke_pending_org_invite, methods=["DELETE"]),
+        # SSO: SAML, OIDC, SCIM (literal paths first)
+        Route(f"{API}/saml_sp_metadata/{{org_id}}", sso.fetch_saml_sp_metadata, methods=["GET"]),
+        Route(f"{API}/saml_idp_metadata", sso.set_saml_idp_metadata, methods=["POST"]),
+        Route(f"{API}/saml_idp_metadata/go_live/{{org_id}}", sso.saml_go_live, methods=["POST"]),
+        Route(f"{API}/saml_idp_metadata/{{org_id}}", sso.delete_saml_connection, methods=["DELETE"]),
+        Route(f"{API}/oidc_idp_metadata", sso.set_oidc_idp_metadata, methods=["POST"]),
+        Route(f"{API}/scim/{{org_id}}/groups", sso.fetch_scim_groups, methods=["GET"]),
+        Route(f"{API}/scim/{{org_id}}/groups/{{group_id}}", sso.fetch_scim_group, methods=["GET"]),
+        # end-user API keys: literal paths first
+        Route(f"{API}/end_user_api_keys", api_keys.fetch_current_api_keys, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys", api_keys.create_api_key, methods=["POST"]),
+        Route(f"{API}/end_user_api_keys/archived", api_keys.fetch_archived_api_keys, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys/usage", api_keys.fetch_api_key_usage, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys/validate", api_keys.validate_api_key, methods=["POST"]),
+        Route(
+            f"{API}/end_user_api_keys/validate_imported", api_keys.validate_imported_api_key, methods=["POST"]
+        ),
+        Route(f"{API}/end_user_api_keys/import", api_keys.import_api_key, methods=["POST"]),
+        Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.fetch_api_key, methods=["GET"]),
+        Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.update_api_key, methods=["PATCH"]),
+        Route(f"{API}/end_user_api_keys/{{api_key_id}}", api_keys.delete_api_key, methods=["DELETE"]),
+        # insights: one route per report and metric
+        *[
+            Route(f"{API}/user_report/{name}", insights.user_report(name), methods=["GET"])
+            for name in insights.USER_REPORT_INTERVALS
+        ],
+        *[
+            Route(f"{API}/org_report/{name}", insights.org_report(name), methods=["GET"])
+            for name in insights.ORG_REPORT_INTERVALS
+        ],
+        *[
+            Route(f"{API}/chart_metrics/{name}", insights.chart_metric(name), methods=["GET"])
+            for name in insights.CHART_METRICS
+        ],
         # public key of access tokens; the magic link landing page (no API key)
         Route(
             "/api/v1/token_verification_metadata", access_tokens.token_verification_metadata, methods=["GET"]
         ),
         Route(magic_links.MAGIC_LINK_PATH, magic_links.redeem_magic_link, methods=["GET"]),
+        Route(sso.SAML_SETUP_PATH, sso.open_saml_setup_link, methods=["GET"]),
     ]
 
 

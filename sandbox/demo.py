@@ -1,6 +1,7 @@
 """The demo data set, loaded with `seed=True` / `--seed` so a first `query_users` shows something.
 
-Three organizations, 36 users, four invites (one expired) and two employees. Ids are fixed (derived
+Three organizations, 36 users, four invites (one expired), five end-user API keys (one expired,
+one deleted), three SCIM groups and two employees. Ids are fixed (derived
 from the email), user timestamps run from a fixed start; invite times are relative to the seeding
 moment so that pending invites are pending whenever the sandbox starts. Documentation and tests
 can name them all. Roles and role mappings are described in sandbox/roles.py.
@@ -41,6 +42,22 @@ Pending invites (invitee, org, role, inviter):
 
 Demo users that have a password share DEMO_PASSWORD (hashed once per process, salted).
 
+End-user API keys (display name, owner, state; ids and tokens in DEMO_API_KEYS, by display name):
+  "Ada's CLI"            personal key of ada@example.com, never expires
+  "Northwind ERP sync"   org key of Northwind Traders (no user), metadata {"system": "erp"}
+  "Grace's Lumen key"    grace.hopper@example.com's key in Lumen Labs (user + org: validates with
+                         user, org and user_in_org)
+  "Old Northwind import" org key of Northwind Traders, EXPIRED a day before seeding (archived)
+  "Leaked Lumen key"     org key of Lumen Labs, DELETED (archived)
+The demo tokens are fixed (documented for trying validate_api_key); stored, like any, as hashes.
+
+SCIM groups of Harbor Health (display name, external id from the IdP, members; ids in
+DEMO_SCIM_GROUPS, by display name):
+  "All Staff"   okta-00g-all-staff   every member of Harbor Health (11)
+  "Clinicians"  okta-00g-clinicians  yuki.tanaka, zoe.dubois
+  "Compliance"  okta-00g-compliance  ibrahim.yusuf, nora.kelly
+No org has a SAML or OIDC connection; Harbor Health may set up SAML (can_setup_saml).
+
 Employees (employee id -> email):
   3f8a2c1e-6b4d-4e7a-9c2b-5d1e8f0a7b31  morgan.lee@example.com
   9d4b7e2f-1a3c-4f8e-b6d5-0e2c9a7f1b42  priya.natarajan@example.com
@@ -56,6 +73,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sandbox import passwords
+from sandbox.api_key_store import NewApiKey
 from sandbox.invite_store import INVITE_LIFETIME_SECONDS, NewInvite
 from sandbox.org_store import NewOrg
 from sandbox.store import NewUser, Store
@@ -293,10 +311,89 @@ def _seed_invites(store: Store, now: int) -> None:
         )
 
 
+class DemoApiKey(NamedTuple):
+    display_name: str
+    user_email: str | None
+    org_id: str | None
+    metadata: dict[str, Any] | None = None
+    expired: bool = False
+    deleted: bool = False
+
+    @property
+    def api_key_id(self) -> str:
+        return hashlib.sha256(f"propelauth-mcp-demo-key-id:{self.display_name}".encode()).hexdigest()[:32]
+
+    @property
+    def token(self) -> str:
+        return hashlib.sha256(f"propelauth-mcp-demo-key-token:{self.display_name}".encode()).hexdigest()
+
+
+DEMO_API_KEYS: dict[str, DemoApiKey] = {
+    key.display_name: key
+    for key in (
+        DemoApiKey("Ada's CLI", KNOWN_USER_EMAIL, None, {"scope": "read"}),
+        DemoApiKey("Northwind ERP sync", None, NORTHWIND, {"system": "erp"}),
+        DemoApiKey("Grace's Lumen key", "grace.hopper@example.com", LUMEN_LABS),
+        DemoApiKey("Old Northwind import", None, NORTHWIND, expired=True),
+        DemoApiKey("Leaked Lumen key", None, LUMEN_LABS, deleted=True),
+    )
+}
+
+
+def _seed_api_keys(store: Store, now: int) -> None:
+    for index, key in enumerate(DEMO_API_KEYS.values()):
+        created_at = now - (30 - index) * _DAY
+        store.api_keys.insert(
+            NewApiKey(
+                api_key_id=key.api_key_id,
+                token=key.token,
+                created_at=created_at,
+                expires_at_seconds=now - _DAY if key.expired else None,
+                metadata=key.metadata,
+                user_id=None if key.user_email is None else demo_user_id(key.user_email),
+                org_id=key.org_id,
+                display_name=key.display_name,
+            )
+        )
+        if key.deleted:
+            store.api_keys.archive(key.api_key_id, now - _DAY)
+
+
+def _scim_group_id(display_name: str) -> str:
+    digest = hashlib.sha256(f"propelauth-mcp-demo-scim:{display_name}".encode()).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+# display name -> (group id, external id from the IdP, member emails; None: every org member)
+DEMO_SCIM_GROUPS: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "All Staff": (_scim_group_id("All Staff"), "okta-00g-all-staff", None),
+    "Clinicians": (
+        _scim_group_id("Clinicians"),
+        "okta-00g-clinicians",
+        ("yuki.tanaka@example.com", "zoe.dubois@example.com"),
+    ),
+    "Compliance": (
+        _scim_group_id("Compliance"),
+        "okta-00g-compliance",
+        ("ibrahim.yusuf@example.com", "nora.kelly@example.com"),
+    ),
+}
+
+
+def _seed_sso(store: Store) -> None:
+    store.sso.set_can_setup_saml(HARBOR_HEALTH, True)
+    staff = [
+        demo_user_id(user.address) for user in USERS if any(o == HARBOR_HEALTH for o, _ in user.memberships)
+    ]
+    for name, (group_id, external_id, emails) in DEMO_SCIM_GROUPS.items():
+        members = staff if emails is None else [demo_user_id(email) for email in emails]
+        store.sso.add_group(HARBOR_HEALTH, group_id, name, external_id, members)
+
+
 def seed_demo(store: Store, now: int | None = None) -> None:
     """Load the demo organizations, users, memberships, invites and employees into `store`.
 
-    `now` (seconds since the epoch, default the current time) anchors the invites' times.
+    `now` (seconds since the epoch, default the current time) anchors the invites' and API keys' times.
     """
     _seed_orgs(store)
     for index, demo in enumerate(USERS):
@@ -329,6 +426,9 @@ def seed_demo(store: Store, now: int | None = None) -> None:
         extras = dict(demo.additional_roles)
         for org_id, role in demo.memberships:
             store.orgs.add_member(user_id, org_id, role, extras.get(org_id, ()))
-    _seed_invites(store, int(time.time()) if now is None else now)
+    moment = int(time.time()) if now is None else now
+    _seed_invites(store, moment)
+    _seed_api_keys(store, moment)
+    _seed_sso(store)
     for employee_id, email in EMPLOYEES.items():
         store.add_employee(employee_id, email)

@@ -1,7 +1,8 @@
 """SQLite storage for the sandbox: the connection, users, employees, magic links, key material.
 
 Organizations and memberships have their queries in sandbox/org_store.py, invites in
-sandbox/invite_store.py (`store.orgs`, `store.invites`); this class owns the connection they share.
+sandbox/invite_store.py, end-user API keys in sandbox/api_key_store.py, SSO in sandbox/sso_store.py
+(`store.orgs`, `store.invites`, `store.api_keys`, `store.sso`); this class owns the connection they share.
 The schema only grows: tables are created if missing and new columns added to an older database
 file (additive ALTER TABLE), so a persisted --db keeps its data across versions.
 
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import invite_store, org_store
+from sandbox import api_key_store, invite_store, org_store, sso_store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -144,7 +145,9 @@ class Store:
             )
             with self._lock:
                 self._conn.execute("PRAGMA foreign_keys = ON")
-                self._conn.executescript(_SCHEMA + org_store.SCHEMA + invite_store.SCHEMA)
+                self._conn.executescript(
+                    _SCHEMA + org_store.SCHEMA + invite_store.SCHEMA + api_key_store.SCHEMA + sso_store.SCHEMA
+                )
                 self._add_missing_columns()
         except BaseException:  # e.g. a file that is not a database: do not leave it open
             self._conn.close()
@@ -152,6 +155,8 @@ class Store:
 
         self.orgs = org_store.OrgStore(self)
         self.invites = invite_store.InviteStore(self)
+        self.api_keys = api_key_store.ApiKeyStore(self)
+        self.sso = sso_store.SsoStore(self)
 
     def _add_missing_columns(self) -> None:
         for table, columns in _COLUMNS.items():

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 Kind = Literal[
+    "any",
     "bool",
     "str",
     "nonempty_str",
@@ -48,6 +49,11 @@ def is_user_id(value: str) -> bool:
     return bool(_USER_ID.match(value))
 
 
+def is_uuid(value: str) -> bool:
+    """Any UUID form (org ids and user ids in query filters are not always v4 lowercase)."""
+    return bool(_UUID.match(value))
+
+
 def is_domain(value: str) -> bool:
     return len(value) <= 253 and bool(_DOMAIN.match(value))
 
@@ -71,6 +77,8 @@ def _is_url(value: str) -> bool:
 
 def _kind_error(kind: Kind, value: Any) -> str | None:
     """The message for a value that is not of `kind`, or None if it is."""
+    if kind == "any":
+        return None
     if kind == "bool":
         return None if isinstance(value, bool) else "Must be true or false"
     if kind == "int":
