@@ -27,11 +27,22 @@ GATED = {
     "change_user_role_in_org",
     "remove_user_from_org",
     "revoke_pending_invite",
+    "disallow_org_saml",
+    "saml_go_live",
+    "delete_saml_connection",
+    "delete_api_key",
 }
-# Destructive but not gated: reversible, and no existing access goes (see the catalog's comments).
-DESTRUCTIVE_UNGATED = {"disable_user_can_create_orgs"}
-# Reads sent as POST: the batch fetches carry their ids in a body.
-READS_BY_POST = {"fetch_users_by_ids", "fetch_users_by_emails", "fetch_users_by_usernames"}
+# Destructive but not gated: reversible, and no existing access goes (see the catalog's comments); the
+# IdP settings are overwritten (the destructive hint) but that is how a connection is set up.
+DESTRUCTIVE_UNGATED = {"disable_user_can_create_orgs", "set_saml_idp_metadata", "set_oidc_idp_metadata"}
+# Reads sent as POST: the batch fetches carry their ids in a body, a key check its token.
+READS_BY_POST = {
+    "fetch_users_by_ids",
+    "fetch_users_by_emails",
+    "fetch_users_by_usernames",
+    "validate_api_key",
+    "validate_imported_api_key",
+}
 READS = {
     "fetch_user_by_id",
     "fetch_user_by_email",
@@ -45,6 +56,16 @@ READS = {
     "fetch_custom_role_mappings",
     "fetch_users_in_org",
     "fetch_pending_invites",
+    "fetch_saml_sp_metadata",
+    "fetch_scim_groups",
+    "fetch_scim_group",
+    "fetch_api_key",
+    "fetch_api_keys",
+    "fetch_archived_api_keys",
+    "fetch_api_key_usage",
+    "fetch_user_report",
+    "fetch_org_report",
+    "fetch_chart_metrics",
 } | READS_BY_POST
 NOT_IDEMPOTENT = {
     "create_user",
@@ -56,6 +77,9 @@ NOT_IDEMPOTENT = {
     "create_org",
     "invite_user_to_org",
     "invite_user_to_org_by_user_id",
+    "create_saml_connection_link",
+    "create_api_key",
+    "import_api_key",
 }
 
 
@@ -79,6 +103,12 @@ def test_there_is_one_tool_per_spec_operation_with_the_agreed_names() -> None:
         "fetch_custom_role_mappings", "fetch_users_in_org", "add_user_to_org", "change_user_role_in_org",
         "remove_user_from_org", "invite_user_to_org", "invite_user_to_org_by_user_id",
         "fetch_pending_invites", "revoke_pending_invite",
+        "allow_org_saml", "disallow_org_saml", "create_saml_connection_link", "fetch_saml_sp_metadata",
+        "set_saml_idp_metadata", "saml_go_live", "delete_saml_connection", "set_oidc_idp_metadata",
+        "fetch_scim_groups", "fetch_scim_group", "fetch_api_key", "fetch_api_keys", "fetch_archived_api_keys",
+        "create_api_key", "update_api_key", "delete_api_key", "validate_api_key", "import_api_key",
+        "validate_imported_api_key", "fetch_api_key_usage", "fetch_user_report", "fetch_org_report",
+        "fetch_chart_metrics",
     ]  # fmt: skip
 
 
@@ -125,6 +155,8 @@ SENSITIVE = {
     "update_user_password",
     "update_user_email",
     "migrate_user_password",
+    "create_saml_connection_link",
+    "create_api_key",
 }
 
 

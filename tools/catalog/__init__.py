@@ -7,12 +7,15 @@ Keep descriptions short: the whole surface has a token budget (tests/tools/test_
 
 from __future__ import annotations
 
+from tools.catalog.api_keys import API_KEYS
 from tools.catalog.entry import OPEN_WORLD, CatalogEntry, StatusText
+from tools.catalog.insights import INSIGHTS
 from tools.catalog.memberships import MEMBERSHIPS
 from tools.catalog.orgs import ORGS
+from tools.catalog.sso import SSO
 from tools.catalog.users import USERS
 
-CATALOG: tuple[CatalogEntry, ...] = USERS + ORGS + MEMBERSHIPS
+CATALOG: tuple[CatalogEntry, ...] = USERS + ORGS + MEMBERSHIPS + SSO + API_KEYS + INSIGHTS
 
 TOOLSETS: tuple[str, ...] = (
     "users",
@@ -23,6 +26,9 @@ TOOLSETS: tuple[str, ...] = (
     "migration",
     "sessions",
     "employees",
+    "sso",
+    "api_keys",
+    "insights",
 )
 
 __all__ = ["CATALOG", "OPEN_WORLD", "TOOLSETS", "CatalogEntry", "StatusText"]
