@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from schemas import load_spec
 from tests.tools.toolfakes import definition
 from tools import tool_definitions
+from tools.catalog.excluded import EXCLUDED
 from tools.derive import derive_definitions, snake_case
 from tools.model import ToolDefinition
 
@@ -246,12 +247,36 @@ def test_a_catalog_entry_whose_operation_is_missing_from_the_spec_is_a_startup_e
 
 def test_a_spec_operation_without_a_catalog_entry_is_a_startup_error() -> None:
     spec = copy.deepcopy(load_spec())
+    spec["paths"]["/api/backend/v1/user/{userId}/new_thing"] = {
+        "get": {"operationId": "fetchNewThing", "responses": {"200": {"description": "ok"}}}
+    }
+    with pytest.raises(ValueError, match="no catalog entry: \\['fetchNewThing'\\]"):
+        derive_definitions(spec)
+
+
+def test_an_operation_excluded_with_a_reason_needs_no_catalog_entry() -> None:
+    spec = copy.deepcopy(load_spec())
     # A real PropelAuth endpoint that is no tool on purpose (it hands out third-party OAuth tokens).
     spec["paths"]["/api/backend/v1/user/{userId}/oauth_token"] = {
         "get": {"operationId": "fetchUserOauthTokens", "responses": {"200": {"description": "ok"}}}
     }
+    names = {d.name for d in derive_definitions(spec)}
+    assert names == {d.name for d in DEFINITIONS}
     with pytest.raises(ValueError, match="no catalog entry: \\['fetchUserOauthTokens'\\]"):
-        derive_definitions(spec)
+        derive_definitions(spec, excluded={})
+
+
+def test_an_operation_both_excluded_and_catalogued_is_a_startup_error() -> None:
+    with pytest.raises(ValueError, match="both excluded and catalogued: \\['deleteUser'\\]"):
+        derive_definitions(load_spec(), excluded={"deleteUser": ("DELETE /user/{userId}", "a reason")})
+
+
+def test_step_up_mfa_social_tokens_and_token_verification_metadata_are_excluded_with_reasons() -> None:
+    paths = " ".join(path for path, _ in EXCLUDED.values())
+    assert "/mfa/step-up/" in paths and "/oauth_token" in paths and "/fresh_token" in paths
+    assert "/token_verification_metadata" in paths
+    assert all(len(reason) > 20 for _, reason in EXCLUDED.values())
+    assert not EXCLUDED.keys() & {d.operation.operation_id for d in DEFINITIONS}
 
 
 @pytest.mark.parametrize("tool", tool_definitions(), ids=lambda d: d.name)
