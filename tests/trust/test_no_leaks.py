@@ -277,12 +277,14 @@ def standalone_sandbox() -> Iterator[str]:
 
 
 def test_no_secret_leaks_from_a_session_with_the_in_process_sandbox(tmp_path: Path) -> None:
-    check_session(tmp_path, [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:"], [])
+    check_session(tmp_path, [ENTRY_POINT, "--sandbox", "--sandbox-db", ":memory:", "--toolsets", "all"], [])
 
 
 def test_no_secret_leaks_from_a_session_against_propelauth_with_a_known_api_key(
     tmp_path: Path, standalone_sandbox: str
 ) -> None:
     check_session(
-        tmp_path, [ENTRY_POINT, "--auth-url", standalone_sandbox, "--api-key", KNOWN_API_KEY], [KNOWN_API_KEY]
+        tmp_path,
+        [ENTRY_POINT, "--auth-url", standalone_sandbox, "--api-key", KNOWN_API_KEY, "--toolsets", "all"],
+        [KNOWN_API_KEY],
     )

@@ -31,4 +31,19 @@ TOOLSETS: tuple[str, ...] = (
     "insights",
 )
 
-__all__ = ["CATALOG", "OPEN_WORLD", "TOOLSETS", "CatalogEntry", "StatusText"]
+# What a server offers unless told otherwise: the common administrator's day (find and fix users, their
+# organizations and memberships, end their sessions, hand one a sign-in link) within 4,000 cl100k tokens
+# of tool text. The rest (SSO, end-user API keys, insights, access tokens, migration, employees) is a
+# flag away: --toolsets all, or by name.
+DEFAULT_TOOLSETS: tuple[str, ...] = ("users", "orgs", "memberships", "sessions", "magic_links")
+ALL_TOOLSETS = "all"  # the --toolsets value that offers every toolset
+
+__all__ = [
+    "ALL_TOOLSETS",
+    "CATALOG",
+    "DEFAULT_TOOLSETS",
+    "OPEN_WORLD",
+    "TOOLSETS",
+    "CatalogEntry",
+    "StatusText",
+]
