@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.addresses import is_loopback, parse_networks
 from tools.asking import ConfirmationMode
-from tools.catalog import TOOLSETS
+from tools.catalog import ALL_TOOLSETS, DEFAULT_TOOLSETS, TOOLSETS
 
 
 def state_dir() -> Path:
@@ -114,7 +114,8 @@ class Settings(BaseSettings):
     toolsets: CsvSet | None = setting(
         None,
         "PROPELAUTH_MCP_TOOLSETS",
-        f"comma-separated toolsets to offer: {', '.join(TOOLSETS)} (default: all)",
+        f"comma-separated toolsets to offer: {', '.join(TOOLSETS)}, or {ALL_TOOLSETS} "
+        f"(default: {', '.join(DEFAULT_TOOLSETS)})",
     )
     tools: CsvSet | None = setting(
         None, "PROPELAUTH_MCP_TOOLS", "comma-separated tool names to offer; overrides --toolsets"
@@ -267,6 +268,16 @@ class Settings(BaseSettings):
         if parts.path not in ("", "/") or parts.query:
             raise ValueError("must be the bare Auth URL, with no path or query")
         return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _default_or_all_toolsets(self) -> Settings:
+        """No --toolsets: the default set; `all` (alone or among names): every toolset. An allow list of
+        tools (--tools) still replaces the toolsets, as tools/policy.py says."""
+        if self.toolsets is None:
+            self.toolsets = set(DEFAULT_TOOLSETS)
+        elif ALL_TOOLSETS in self.toolsets:
+            self.toolsets = set(TOOLSETS)
+        return self
 
     @model_validator(mode="after")
     def _credentials_unless_sandbox(self) -> Settings:

@@ -79,6 +79,8 @@ def make_settings(audit_path: Path, **overrides: Any) -> Settings:
         # What tools do is tested with `confirm: true` alone; the confirmation modes (the default is
         # auto) are tested by tests/server/test_person_confirms.py and its HTTP twin, which set them.
         "confirmation": "argument",
+        # Every tool, whatever the default surface (tests/server/test_cli_and_settings.py tests that).
+        "toolsets": {"all"},
     }
     return Settings(**{**values, **overrides})
 

@@ -25,7 +25,23 @@ BY_NAME: dict[str, Any] = {
     "role": "Member",
     "name": "Demo Argument Org",
     "username": "ada",
+    "api_key_id": "0123456789abcdef0123456789abcdef",
+    "group_id": "demo-group",
+    "date": "2026-11-30",
+    "idp_entity_id": "https://idp.example.com/demo",
+    "idp_sso_url": "https://idp.example.com/demo/sso",
+    "client_id": "demo-client",
+    # Secrets: values no other argument or demo record holds, so the no-leak test can look for them.
+    "api_key_token": "demo-api-key-token-7f3c9a1e5b",
+    "imported_api_key": "demo-imported-key-2d8e4b6f0a",
+    "client_secret": "demo-oidc-client-secret-9c1f7e3a",
 }
+# The demo values of secret arguments (tests/trust/test_no_leaks.py checks that none of them leaks).
+SECRET_DEMO_VALUES: tuple[str, ...] = (
+    BY_NAME["api_key_token"],
+    BY_NAME["imported_api_key"],
+    BY_NAME["client_secret"],
+)
 BY_FORMAT: dict[str, Any] = {"uuid": ADA, "email": ADA_EMAIL}
 BY_TYPE: dict[str, Any] = {"string": "demo", "boolean": False, "integer": 1, "array": [], "object": {}}
 
@@ -33,6 +49,8 @@ BY_TYPE: dict[str, Any] = {"string": "demo", "boolean": False, "integer": 1, "ar
 def _value(name: str, schema: dict[str, Any]) -> Any:
     if name in BY_NAME:
         return BY_NAME[name]
+    if schema.get("enum"):
+        return next(value for value in schema["enum"] if value is not None)
     if schema.get("format") in BY_FORMAT:
         return BY_FORMAT[schema["format"]]
     kind = schema.get("type")

@@ -16,6 +16,7 @@ from typing import Any
 
 from schemas import load_spec
 from tools.catalog import CATALOG, OPEN_WORLD, CatalogEntry
+from tools.catalog.excluded import EXCLUDED
 from tools.model import Operation, PreviewStep, ToolDefinition
 from tools.secrets import SECRET_ARGUMENTS
 from tools.tokens import TOKEN_ARGUMENT
@@ -330,14 +331,20 @@ def _with_preview(definition: ToolDefinition, by_name: dict[str, ToolDefinition]
 
 
 def derive_definitions(
-    spec: dict[str, Any], catalog: tuple[CatalogEntry, ...] = CATALOG
+    spec: dict[str, Any],
+    catalog: tuple[CatalogEntry, ...] = CATALOG,
+    excluded: dict[str, tuple[str, str]] = EXCLUDED,
 ) -> tuple[ToolDefinition, ...]:
     operations = _find_operations(spec)
-    missing = {entry.operation_id for entry in catalog} - operations.keys()
+    catalogued = {entry.operation_id for entry in catalog}
+    missing = catalogued - operations.keys()
     if missing:
         raise SpecError(f"operations not in the spec: {sorted(missing)}")
-    # Every operation of the spec is a tool: a new one must get a catalog entry, not go unnoticed.
-    uncatalogued = operations.keys() - {entry.operation_id for entry in catalog}
+    both = catalogued & excluded.keys()
+    if both:
+        raise SpecError(f"operations both excluded and catalogued: {sorted(both)}")
+    # Every operation of the spec is a tool, or excluded with a reason: a new one must not go unnoticed.
+    uncatalogued = operations.keys() - catalogued - excluded.keys()
     if uncatalogued:
         raise SpecError(f"spec operations with no catalog entry: {sorted(uncatalogued)}")
     derived = [_derive_one(spec, entry, *operations[entry.operation_id]) for entry in catalog]

@@ -139,3 +139,32 @@ def say_invite(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | N
         f"invited by {shown(facts['inviter_email'])}; expires {facts['expires']})"
     )
     return Seen({"target": target}, facts)
+
+
+def _owner(key: Mapping[str, Any]) -> str:
+    """Whose key it is: a user, an org, both (a user's key in an org), or nobody named."""
+    owners = [
+        f"{noun} {shown(key[field])}"
+        for field, noun in (("user_id", "user"), ("org_id", "organization"))
+        if key.get(field)
+    ]
+    return " in ".join(owners) or "no user or organization"
+
+
+def say_api_key(arguments: Mapping[str, Any], answers: Sequence[Any]) -> Seen | None:
+    key = _answer_for(answers[0], "api_key_id", arguments["api_key_id"])
+    if key is None:
+        return None
+    facts = {
+        "display_name": key.get("display_name"),
+        "user_id": key.get("user_id"),
+        "org_id": key.get("org_id"),
+        "created": when(key.get("created_at")),
+        "expires": when(key.get("expires_at_seconds")),  # no expiry: "never"
+    }
+    name = shown(facts["display_name"], quote=True) if facts["display_name"] else "no display name"
+    target = (
+        f"API key {shown(arguments['api_key_id'])} ({name}; owner {_owner(key)}; "
+        f"created {facts['created']}; expires {facts['expires']})"
+    )
+    return Seen({"target": target}, facts)

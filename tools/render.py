@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tools.render_keys import KEY_RENDERERS
 from tools.render_orgs import ORG_RENDERERS
 from tools.render_text import Renderer, optional_text, user_summary, when
 from tools.untrusted import shown
@@ -80,6 +81,7 @@ RENDERERS: dict[str, Renderer] = {
     "migrateUser": render_migrated_user,
     "fetchEmployeeById": render_employee,
     **ORG_RENDERERS,
+    **KEY_RENDERERS,
 }
 
 

@@ -21,6 +21,12 @@ SECRET_ARGUMENTS: frozenset[str] = frozenset(
         "existing_password_hash",
         "password_hash",
         "existing_mfa_base32_encoded_secret",
+        # End-user API keys (validated or imported) and an OIDC client's secret: credentials of the
+        # project's users and of its customers' IdPs. The IdP's SAML certificate is not among them: it
+        # is public key material, published in the IdP's own metadata.
+        "api_key_token",
+        "imported_api_key",
+        "client_secret",
         # A bearer capability: whoever holds it may confirm the call it was minted for.
         "confirmation_token",
     }

@@ -119,3 +119,18 @@ INVITE_BY_USER = TargetKind(
     not_found="No user {user_id} or no organization {org_id}.",
     check="fetch_pending_invites (org_id {org_id})",
 )
+# An end-user API key: the preview reads the key (its display name, owner and expiry; the service
+# says nothing of a key's last use, so neither does the preview).
+API_KEY = TargetKind(
+    noun="API key",
+    arguments=("api_key_id",),
+    not_found="No API key with id {api_key_id} (a deleted key is listed by fetch_archived_api_keys).",
+    check="fetch_api_key (api_key_id {api_key_id})",
+    preview=Preview((PreviewRead("fetch_api_key", ("api_key_id",)),), previews.say_api_key),
+)
+SCIM_GROUP = TargetKind(
+    noun="SCIM group",
+    arguments=("org_id", "group_id"),
+    not_found="No organization {org_id}, or no SCIM group {group_id} in it.",
+    check="fetch_scim_groups (org_id {org_id})",
+)

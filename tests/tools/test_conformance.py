@@ -88,6 +88,8 @@ def valid_non_null_value(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return VALID_FORMATS[schema["format"]]
     if "enum" in schema:
         return st.sampled_from([value for value in schema["enum"] if value is not None])
+    if "pattern" in schema:  # an API key id, a date
+        return st.from_regex(schema["pattern"], fullmatch=True)
     if kind == "integer":
         low, high = schema.get("minimum", -5), schema.get("maximum", 200)
         return st.sampled_from([low, high, float(high)]) | st.integers(low, high)

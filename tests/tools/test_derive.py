@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from schemas import load_spec
 from tests.tools.toolfakes import definition
 from tools import tool_definitions
+from tools.catalog.excluded import EXCLUDED
 from tools.derive import derive_definitions, snake_case
 from tools.model import ToolDefinition
 
@@ -27,11 +28,22 @@ GATED = {
     "change_user_role_in_org",
     "remove_user_from_org",
     "revoke_pending_invite",
+    "disallow_org_saml",
+    "saml_go_live",
+    "delete_saml_connection",
+    "delete_api_key",
 }
-# Destructive but not gated: reversible, and no existing access goes (see the catalog's comments).
-DESTRUCTIVE_UNGATED = {"disable_user_can_create_orgs"}
-# Reads sent as POST: the batch fetches carry their ids in a body.
-READS_BY_POST = {"fetch_users_by_ids", "fetch_users_by_emails", "fetch_users_by_usernames"}
+# Destructive but not gated: reversible, and no existing access goes (see the catalog's comments); the
+# IdP settings are overwritten (the destructive hint) but that is how a connection is set up.
+DESTRUCTIVE_UNGATED = {"disable_user_can_create_orgs", "set_saml_idp_metadata", "set_oidc_idp_metadata"}
+# Reads sent as POST: the batch fetches carry their ids in a body, a key check its token.
+READS_BY_POST = {
+    "fetch_users_by_ids",
+    "fetch_users_by_emails",
+    "fetch_users_by_usernames",
+    "validate_api_key",
+    "validate_imported_api_key",
+}
 READS = {
     "fetch_user_by_id",
     "fetch_user_by_email",
@@ -45,6 +57,16 @@ READS = {
     "fetch_custom_role_mappings",
     "fetch_users_in_org",
     "fetch_pending_invites",
+    "fetch_saml_sp_metadata",
+    "fetch_scim_groups",
+    "fetch_scim_group",
+    "fetch_api_key",
+    "fetch_api_keys",
+    "fetch_archived_api_keys",
+    "fetch_api_key_usage",
+    "fetch_user_report",
+    "fetch_org_report",
+    "fetch_chart_metrics",
 } | READS_BY_POST
 NOT_IDEMPOTENT = {
     "create_user",
@@ -56,6 +78,9 @@ NOT_IDEMPOTENT = {
     "create_org",
     "invite_user_to_org",
     "invite_user_to_org_by_user_id",
+    "create_saml_connection_link",
+    "create_api_key",
+    "import_api_key",
 }
 
 
@@ -79,6 +104,12 @@ def test_there_is_one_tool_per_spec_operation_with_the_agreed_names() -> None:
         "fetch_custom_role_mappings", "fetch_users_in_org", "add_user_to_org", "change_user_role_in_org",
         "remove_user_from_org", "invite_user_to_org", "invite_user_to_org_by_user_id",
         "fetch_pending_invites", "revoke_pending_invite",
+        "allow_org_saml", "disallow_org_saml", "create_saml_connection_link", "fetch_saml_sp_metadata",
+        "set_saml_idp_metadata", "saml_go_live", "delete_saml_connection", "set_oidc_idp_metadata",
+        "fetch_scim_groups", "fetch_scim_group", "fetch_api_key", "fetch_api_keys", "fetch_archived_api_keys",
+        "create_api_key", "update_api_key", "delete_api_key", "validate_api_key", "import_api_key",
+        "validate_imported_api_key", "fetch_api_key_usage", "fetch_user_report", "fetch_org_report",
+        "fetch_chart_metrics",
     ]  # fmt: skip
 
 
@@ -125,6 +156,8 @@ SENSITIVE = {
     "update_user_password",
     "update_user_email",
     "migrate_user_password",
+    "create_saml_connection_link",
+    "create_api_key",
 }
 
 
@@ -214,12 +247,36 @@ def test_a_catalog_entry_whose_operation_is_missing_from_the_spec_is_a_startup_e
 
 def test_a_spec_operation_without_a_catalog_entry_is_a_startup_error() -> None:
     spec = copy.deepcopy(load_spec())
+    spec["paths"]["/api/backend/v1/user/{userId}/new_thing"] = {
+        "get": {"operationId": "fetchNewThing", "responses": {"200": {"description": "ok"}}}
+    }
+    with pytest.raises(ValueError, match="no catalog entry: \\['fetchNewThing'\\]"):
+        derive_definitions(spec)
+
+
+def test_an_operation_excluded_with_a_reason_needs_no_catalog_entry() -> None:
+    spec = copy.deepcopy(load_spec())
     # A real PropelAuth endpoint that is no tool on purpose (it hands out third-party OAuth tokens).
     spec["paths"]["/api/backend/v1/user/{userId}/oauth_token"] = {
         "get": {"operationId": "fetchUserOauthTokens", "responses": {"200": {"description": "ok"}}}
     }
+    names = {d.name for d in derive_definitions(spec)}
+    assert names == {d.name for d in DEFINITIONS}
     with pytest.raises(ValueError, match="no catalog entry: \\['fetchUserOauthTokens'\\]"):
-        derive_definitions(spec)
+        derive_definitions(spec, excluded={})
+
+
+def test_an_operation_both_excluded_and_catalogued_is_a_startup_error() -> None:
+    with pytest.raises(ValueError, match="both excluded and catalogued: \\['deleteUser'\\]"):
+        derive_definitions(load_spec(), excluded={"deleteUser": ("DELETE /user/{userId}", "a reason")})
+
+
+def test_step_up_mfa_social_tokens_and_token_verification_metadata_are_excluded_with_reasons() -> None:
+    paths = " ".join(path for path, _ in EXCLUDED.values())
+    assert "/mfa/step-up/" in paths and "/oauth_token" in paths and "/fresh_token" in paths
+    assert "/token_verification_metadata" in paths
+    assert all(len(reason) > 20 for _, reason in EXCLUDED.values())
+    assert not EXCLUDED.keys() & {d.operation.operation_id for d in DEFINITIONS}
 
 
 @pytest.mark.parametrize("tool", tool_definitions(), ids=lambda d: d.name)

@@ -24,6 +24,34 @@ from tools.requests import build_request
 
 V1 = "/api/backend/v1"
 UPPER_ID = USER_ID.upper()
+KEY_ID = "0123456789abcdef0123456789abcdef"
+SAML_IDP = {
+    "idp_entity_id": "https://idp.example.com/e",
+    "idp_sso_url": "https://idp.example.com/sso",
+    "idp_certificate": "MIIC-demo",
+    "provider": "Okta",
+}
+OIDC_OKTA = {
+    "client_id": "client-1",
+    "client_secret": "oidc-secret-1",
+    "uses_pkce": True,
+    "idp_type": "Okta",
+    "okta_sso_domain": "acme.okta.com",
+}
+
+
+def api_key_body(**overrides: Any) -> dict[str, Any]:
+    return {
+        "api_key_id": KEY_ID,
+        "created_at": 1764500000,
+        "expires_at_seconds": None,
+        "metadata": None,
+        "user_id": USER_ID,
+        "org_id": None,
+        "display_name": "CI",
+        **overrides,
+    }
+
 
 # tool name -> (arguments, the request that must be sent, a realistic 2xx body)
 CASES: dict[str, tuple[dict[str, Any], ApiRequest, Any]] = {
@@ -402,6 +430,162 @@ CASES: dict[str, tuple[dict[str, Any], ApiRequest, Any]] = {
             changes_state=True,
         ),
         {},
+    ),
+    # Enterprise SSO (issue 12).
+    "allow_org_saml": (
+        {"org_id": ORG_ID},
+        ApiRequest("POST", f"{V1}/org/{ORG_ID}/allow_saml", changes_state=True),
+        {},
+    ),
+    "disallow_org_saml": (
+        {"org_id": ORG_ID, "confirm": True},
+        ApiRequest("POST", f"{V1}/org/{ORG_ID}/disallow_saml", changes_state=True),
+        {},
+    ),
+    "create_saml_connection_link": (
+        {"org_id": ORG_ID, "expires_in_seconds": 3600},
+        ApiRequest(
+            "POST",
+            f"{V1}/org/{ORG_ID}/create_saml_connection_link",
+            json={"expires_in_seconds": 3600},
+            changes_state=True,
+        ),
+        {"url": "https://auth.example.com/saml/setup?token=abc"},
+    ),
+    "fetch_saml_sp_metadata": (
+        {"org_id": ORG_ID},
+        ApiRequest("GET", f"{V1}/saml_sp_metadata/{ORG_ID}"),
+        {"entity_id": "https://auth.example.com/e", "acs_url": "https://a/acs", "logout_url": "https://a/l"},
+    ),
+    "set_saml_idp_metadata": (
+        {**SAML_IDP, "org_id": ORG_ID},
+        ApiRequest(
+            "POST", f"{V1}/saml_idp_metadata", json={"org_id": ORG_ID, **SAML_IDP}, changes_state=True
+        ),
+        {},
+    ),
+    "saml_go_live": (
+        {"org_id": ORG_ID, "confirm": True},
+        ApiRequest("POST", f"{V1}/saml_idp_metadata/go_live/{ORG_ID}", changes_state=True),
+        {},
+    ),
+    "delete_saml_connection": (
+        {"org_id": ORG_ID, "confirm": True},
+        ApiRequest("DELETE", f"{V1}/saml_idp_metadata/{ORG_ID}", changes_state=True),
+        {},
+    ),
+    "set_oidc_idp_metadata": (
+        {**OIDC_OKTA, "org_id": ORG_ID},
+        ApiRequest(
+            "POST", f"{V1}/oidc_idp_metadata", json={"org_id": ORG_ID, **OIDC_OKTA}, changes_state=True
+        ),
+        {},
+    ),
+    "fetch_scim_groups": (
+        {"org_id": ORG_ID, "user_id": USER_ID, "page_size": 5},
+        ApiRequest("GET", f"{V1}/scim/{ORG_ID}/groups", query={"user_id": USER_ID, "page_size": "5"}),
+        {
+            "groups": [{"group_id": "g1", "display_name": "Eng"}],
+            "total_groups": 1,
+            "page_number": 0,
+            "page_size": 5,
+        },
+    ),
+    "fetch_scim_group": (
+        {"org_id": ORG_ID, "group_id": "g1", "members_page_size": 20},
+        ApiRequest("GET", f"{V1}/scim/{ORG_ID}/groups/g1", query={"members_page_size": "20"}),
+        {"group_id": "g1", "display_name": "Eng", "members": [{"user_id": USER_ID}]},
+    ),
+    # End-user API keys (issue 12).
+    "fetch_api_key": (
+        {"api_key_id": KEY_ID},
+        ApiRequest("GET", f"{V1}/end_user_api_keys/{KEY_ID}"),
+        api_key_body(),
+    ),
+    "fetch_api_keys": (
+        {"org_id": ORG_ID, "page_number": 1},
+        ApiRequest("GET", f"{V1}/end_user_api_keys", query={"org_id": ORG_ID, "page_number": "1"}),
+        page_body("api_keys", [api_key_body()]),
+    ),
+    "fetch_archived_api_keys": (
+        {"user_email": "ada@example.com"},
+        ApiRequest("GET", f"{V1}/end_user_api_keys/archived", query={"user_email": "ada@example.com"}),
+        page_body("api_keys", []),
+    ),
+    "create_api_key": (
+        {"user_id": USER_ID, "display_name": "CI", "expires_at_seconds": 1900000000},
+        ApiRequest(
+            "POST",
+            f"{V1}/end_user_api_keys",
+            json={"user_id": USER_ID, "display_name": "CI", "expires_at_seconds": 1900000000},
+            changes_state=True,
+        ),
+        {"api_key_id": KEY_ID, "api_key_token": "f" * 64},
+    ),
+    "update_api_key": (
+        {"api_key_id": KEY_ID, "set_to_never_expire": True},
+        ApiRequest(
+            "PATCH",
+            f"{V1}/end_user_api_keys/{KEY_ID}",
+            json={"set_to_never_expire": True},
+            changes_state=True,
+        ),
+        {},
+    ),
+    "delete_api_key": (
+        {"api_key_id": KEY_ID, "confirm": True},
+        ApiRequest("DELETE", f"{V1}/end_user_api_keys/{KEY_ID}", changes_state=True),
+        {},
+    ),
+    # A POST that only reads: its token travels in the body, and it may be retried.
+    "validate_api_key": (
+        {"api_key_token": "f" * 64},
+        ApiRequest("POST", f"{V1}/end_user_api_keys/validate", json={"api_key_token": "f" * 64}),
+        {"metadata": None, "user": user_body(), "org": None, "user_in_org": None},
+    ),
+    "import_api_key": (
+        {"imported_api_key": "legacy-key-123", "org_id": ORG_ID},
+        ApiRequest(
+            "POST",
+            f"{V1}/end_user_api_keys/import",
+            json={"imported_api_key": "legacy-key-123", "org_id": ORG_ID},
+            changes_state=True,
+        ),
+        {"api_key_id": KEY_ID},
+    ),
+    "validate_imported_api_key": (
+        {"api_key_token": "legacy-key-123"},
+        ApiRequest(
+            "POST", f"{V1}/end_user_api_keys/validate_imported", json={"api_key_token": "legacy-key-123"}
+        ),
+        {"metadata": {}, "user": None, "org": None, "user_in_org": None},
+    ),
+    "fetch_api_key_usage": (
+        {"date": "2026-11-30", "api_key_id": KEY_ID},
+        ApiRequest(
+            "GET", f"{V1}/end_user_api_keys/usage", query={"date": "2026-11-30", "api_key_id": KEY_ID}
+        ),
+        {"count": 7},
+    ),
+    # Insights (issue 12): the report's name is the path's last part.
+    "fetch_user_report": (
+        {"report": "churn", "report_interval": "14"},
+        ApiRequest("GET", f"{V1}/user_report/churn", query={"report_interval": "14"}),
+        {"user_reports": [], "total_count": 0, "current_page": 0, "page_size": 10, "has_more_results": False},
+    ),
+    "fetch_org_report": (
+        {"report": "growth"},
+        ApiRequest("GET", f"{V1}/org_report/growth"),
+        {"org_reports": [], "total_count": 0, "current_page": 0, "page_size": 10, "has_more_results": False},
+    ),
+    "fetch_chart_metrics": (
+        {"metric": "signups", "cadence": "Weekly", "start_date": "2026-10-01", "end_date": "2026-11-30"},
+        ApiRequest(
+            "GET",
+            f"{V1}/chart_metrics/signups",
+            query={"cadence": "Weekly", "start_date": "2026-10-01", "end_date": "2026-11-30"},
+        ),
+        {"chart_type": "signups", "cadence": "Weekly", "metrics": [{"date": "2026-10-05", "result": 3}]},
     ),
 }
 

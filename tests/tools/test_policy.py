@@ -14,7 +14,7 @@ def names(policy: ExposurePolicy) -> set[str]:
 
 
 def test_by_default_every_tool_is_exposed() -> None:
-    assert len(ExposurePolicy().exposed(ALL)) == 41
+    assert len(ExposurePolicy().exposed(ALL)) == 64
 
 
 def test_the_org_toolsets_hold_the_org_tools_and_the_batch_reads_join_users() -> None:
@@ -75,6 +75,18 @@ def test_read_only_removes_every_write_whatever_else_says() -> None:
         "fetch_custom_role_mappings",
         "fetch_users_in_org",
         "fetch_pending_invites",
+        "fetch_saml_sp_metadata",
+        "fetch_scim_groups",
+        "fetch_scim_group",
+        "fetch_api_key",
+        "fetch_api_keys",
+        "fetch_archived_api_keys",
+        "validate_api_key",
+        "validate_imported_api_key",
+        "fetch_api_key_usage",
+        "fetch_user_report",
+        "fetch_org_report",
+        "fetch_chart_metrics",
     }
 
 

@@ -7,13 +7,17 @@ import os
 from pathlib import Path
 
 from tools import tool_definitions, tool_listing
+from tools.catalog import DEFAULT_TOOLSETS
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tool_surface.json"
 HOW_TO_UPDATE = "UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/tools/test_surface_snapshot.py"
 
 
 def current_surface() -> str:
-    surface = [{**tool_listing(d), "toolset": d.toolset} for d in tool_definitions()]
+    surface = [
+        {**tool_listing(d), "toolset": d.toolset, "default": d.toolset in DEFAULT_TOOLSETS}
+        for d in tool_definitions()
+    ]
     return json.dumps(surface, indent=2, sort_keys=True) + "\n"
 
 

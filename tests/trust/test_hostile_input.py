@@ -340,7 +340,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
 
 def _path_pattern(definition: ToolDefinition) -> re.Pattern[str]:
     template = re.escape(definition.operation.path_template)
-    return re.compile("^" + re.sub(r"\\\{[A-Za-z]+\\\}", "[0-9a-f-]{36}", template) + "$")
+    # A path parameter is one plain segment (a UUID, an API key id, a SCIM group id, a report's name).
+    return re.compile("^" + re.sub(r"\\\{[A-Za-z]+\\\}", "[0-9A-Za-z_-]+", template) + "$")
 
 
 VALIDATORS = {

@@ -32,6 +32,7 @@ from tests.demo_arguments import demo_arguments
 from tests.jsonrpc import HANDSHAKE, as_lines
 from tests.trust.conftest import RecordingSandbox, read_records
 from tools import tool_definitions
+from tools.catalog import DEFAULT_TOOLSETS
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("quiet_logs")]
 
@@ -40,6 +41,8 @@ GRACE = demo_user_id("grace.hopper@example.com")
 ALL = {d.name for d in tool_definitions()}
 READ_ONLY = {d.name for d in tool_definitions() if d.read_only}
 DESTRUCTIVE = {d.name for d in tool_definitions() if d.destructive}
+# What a server offers without --toolsets or --tools (the other filters then narrow it).
+DEFAULT = {d.name for d in tool_definitions() if d.toolset in DEFAULT_TOOLSETS}
 DEFINITIONS = {d.name: d for d in tool_definitions()}
 
 
@@ -83,8 +86,11 @@ async def connected(settings: Settings, front: RecordingSandbox) -> AsyncIterato
 
 # (flags, environment, the tools offered)
 SELECTIONS: list[tuple[list[str], dict[str, str], set[str]]] = [
-    (["--read-only"], {}, READ_ONLY),
-    ([], {"PROPELAUTH_MCP_READ_ONLY": "true"}, READ_ONLY),
+    ([], {}, DEFAULT),
+    (["--toolsets", "all"], {}, ALL),
+    (["--read-only"], {}, READ_ONLY & DEFAULT),
+    ([], {"PROPELAUTH_MCP_READ_ONLY": "true"}, READ_ONLY & DEFAULT),
+    (["--read-only", "--toolsets", "all"], {}, READ_ONLY),
     (["--toolsets", "sessions,employees"], {}, {"logout_all_user_sessions", "fetch_employee_by_id"}),
     (
         [],
@@ -94,14 +100,14 @@ SELECTIONS: list[tuple[list[str], dict[str, str], set[str]]] = [
     (["--tools", "fetch_user_by_id,enable_user"], {}, {"fetch_user_by_id", "enable_user"}),
     ([], {"PROPELAUTH_MCP_TOOLS": "fetch_user_by_id,enable_user"}, {"fetch_user_by_id", "enable_user"}),
     (
-        ["--exclude-tools", "delete_user,create_access_token"],
+        ["--exclude-tools", "delete_user,create_access_token", "--toolsets", "all"],
         {},
         ALL - {"delete_user", "create_access_token"},
     ),
     (
         [],
         {"PROPELAUTH_MCP_EXCLUDE_TOOLS": "delete_user,create_access_token"},
-        ALL - {"delete_user", "create_access_token"},
+        DEFAULT - {"delete_user"},
     ),
     # --tools replaces --toolsets
     (["--toolsets", "employees", "--tools", "query_users,delete_user"], {}, {"query_users", "delete_user"}),
@@ -118,7 +124,7 @@ SELECTIONS: list[tuple[list[str], dict[str, str], set[str]]] = [
     (
         ["--exclude-tools", "fetch_user_by_email"],
         {"PROPELAUTH_MCP_READ_ONLY": "1"},
-        READ_ONLY - {"fetch_user_by_email"},
+        (READ_ONLY & DEFAULT) - {"fetch_user_by_email"},
     ),
 ]
 

@@ -39,6 +39,9 @@ class CatalogEntry:
     # For a gated or sensitive tool: what the call does, formatted with the preview's parts ({target},
     # ...) and the non-secret arguments, e.g. "permanently delete {target}"; the person is asked it.
     consequence: str | None = None
+    # The result field that hands a credential to the caller alone (a sign-in link, a token): results
+    # are never audited or logged, and the no-leak test checks this one reaches nothing but the caller.
+    returned_secret: str | None = None
     # Statuses that mean something particular for this operation (e.g. a 403 that means "no such user").
     status_texts: Mapping[int, StatusText] = field(default_factory=dict)
     # Short agent-facing notes for individual arguments (spec descriptions are dropped).

@@ -246,6 +246,7 @@ USERS: tuple[CatalogEntry, ...] = (
         },
         sensitive=True,
         consequence="create a sign-in link for {email}",
+        returned_secret="url",
     ),
     CatalogEntry(
         name="create_access_token",
@@ -272,6 +273,7 @@ USERS: tuple[CatalogEntry, ...] = (
         applied_defaults={"duration_in_minutes": 60},
         sensitive=True,
         consequence="create a {duration_in_minutes}-minute bearer token that acts as {target}",
+        returned_secret="access_token",
     ),
     CatalogEntry(
         name="migrate_user",
