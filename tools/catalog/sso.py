@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.catalog.entry import CatalogEntry
+from tools.catalog.entry import CatalogEntry, StatusText
 from tools.targets import ORG, SCIM_GROUP
 
 SSO: tuple[CatalogEntry, ...] = (
@@ -95,6 +95,10 @@ SSO: tuple[CatalogEntry, ...] = (
         idempotent=True,
         requires_confirmation=True,
         consequence="delete the SAML connection of {target}",
+        # The preview has read the org, so a 404 on the delete means it has no connection (any more).
+        status_texts={
+            404: StatusText("not_found", "Organization {org_id} has no SAML connection, or does not exist.")
+        },
         done="Deleted the SAML connection of organization {org_id}.",
     ),
     CatalogEntry(
