@@ -169,11 +169,15 @@ async def test_the_delete_api_key_preview_names_the_keys_display_name(
 # --- SAML connection life cycle -------------------------------------------------------------------------
 
 
-async def test_create_saml_connection_link_answers_a_set_up_url_of_the_sandbox(client: Client) -> None:
+async def test_create_saml_connection_link_answers_a_set_up_url_kept_out_of_the_audit(
+    client: Client, audit_path: Path
+) -> None:
     result = await call_ok(
         client, "create_saml_connection_link", {"org_id": HARBOR_HEALTH, "expires_in_seconds": 3600}
     )
-    assert structured(result)["url"].startswith("http://sandbox.test/saml_setup/")
+    url = structured(result)["url"]
+    assert url.startswith("http://sandbox.test/saml_setup/")
+    assert url not in audit_path.read_text()
 
 
 async def test_create_saml_connection_link_for_an_org_not_allowed_saml_is_a_propelauth_error(
@@ -400,8 +404,8 @@ async def test_fetch_api_keys_by_user_email(client: Client) -> None:
 # --- API keys: create, update, delete -------------------------------------------------------------------
 
 
-async def test_create_api_key_returns_the_token_to_the_caller_and_keeps_it_out_of_the_audit(
-    client: Client, sandbox: Sandbox, audit_path: Path
+async def test_create_api_key_returns_the_token_to_the_caller_and_keeps_it_out_of_audit_and_logs(
+    client: Client, sandbox: Sandbox, audit_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arguments = {
         "user_id": ADA,
@@ -414,9 +418,11 @@ async def test_create_api_key_returns_the_token_to_the_caller_and_keeps_it_out_o
     assert len(token) == 64 and is_live(sandbox, token)
     stored = sandbox.store.api_keys.get(created["api_key_id"])
     assert stored is not None and stored["display_name"] == "Ada's deploy key"
-    records = read_records(audit_path)
-    assert any(record["tool"] == "create_api_key" for record in records)
+    records = [record for record in read_records(audit_path) if record["tool"] == "create_api_key"]
+    assert [record["outcome"] for record in records if record["kind"] == "outcome"] == ["ok"]
     assert token not in audit_path.read_text()
+    logged = capsys.readouterr()
+    assert token not in logged.out + logged.err
 
 
 async def test_create_api_key_for_a_user_outside_the_org_is_a_propelauth_error(client: Client) -> None:
