@@ -254,11 +254,6 @@ async def test_delete_saml_connection_confirmed_removes_the_idp_settings(
     assert saml_state(sandbox, HARBOR_HEALTH) == (True, False, False, None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: the sandbox's 404 'This organization has no SAML connection' is answered as"
-    " 'No organization with id <org>.', telling the agent an existing org does not exist",
-)
 async def test_delete_saml_connection_of_an_org_without_one_says_it_has_no_saml_connection(
     client: Client, sandbox: Sandbox
 ) -> None:
