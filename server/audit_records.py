@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 
 from server.audit import AuditTrail, AuditUnavailable, clip_long_values
-from tools import redact_arguments
+from tools import is_confirmed, redact_arguments
 from tools.model import ToolDefinition
 
 _log = structlog.get_logger("propelauth_mcp.server")
@@ -66,9 +66,7 @@ def _target_of(call: CallContext) -> dict[str, Any] | None:
 
 
 def _confirmed_of(call: CallContext) -> bool | None:
-    if not call.definition.requires_confirmation:
-        return None
-    return call.arguments.get("confirm") is True
+    return is_confirmed(call.arguments) if call.definition.requires_confirmation else None
 
 
 def rejection_record(
