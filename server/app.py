@@ -18,12 +18,11 @@ from server import __version__
 from server.asking import AskingBridge
 from server.audit import AuditTrail
 from server.audit_records import rejection_record, write_outcome
+from server.callers import Caller, caller_in
 from server.http_client import AppState
 from server.sealing import TokenSealer, key_material, request_state_security
 from server.settings import Settings
 from server.tool_service import ToolService
-
-CALLER_SCOPE_KEY = "propelauth_mcp.caller"  # set on the ASGI scope by the HTTP transport's auth
 
 INSTRUCTIONS = (
     "Administer the users and organizations of a PropelAuth project. Look a target up before changing "
@@ -42,12 +41,16 @@ def _client_of(ctx: ServerRequestContext[Any]) -> dict[str, str] | None:
     return {"name": params.client_info.name, "version": params.client_info.version}
 
 
+def caller_identity_of(ctx: ServerRequestContext[Any]) -> Caller | None:
+    """The HTTP caller, put on the ASGI scope by the transport's authentication (None on stdio)."""
+    scope: Mapping[str, Any] = getattr(ctx.request, "scope", None) or {}
+    return caller_in(scope)
+
+
 def caller_of(ctx: ServerRequestContext[Any]) -> str | None:
-    """The HTTP caller's token name, put on the ASGI scope by the transport's authentication."""
-    request = ctx.request
-    scope: Mapping[str, Any] = getattr(request, "scope", None) or {}
-    caller = scope.get(CALLER_SCOPE_KEY)
-    return caller if isinstance(caller, str) else None
+    """The caller's stable name (a token's name, a PropelAuth user id): what the audit and bindings use."""
+    caller = caller_identity_of(ctx)
+    return caller.name if caller else None
 
 
 def create_server(

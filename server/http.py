@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import preflight
 from server.addresses import HostPort, OriginPattern, is_loopback, parse_host_port, parse_origin
-from server.app import CALLER_SCOPE_KEY
+from server.callers import CALLER_SCOPE_KEY
 from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
 from server.sealing import request_state_keys

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.callers import Caller
+
 MIN_TOKEN_LENGTH = 16
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 REALM = "propelauth-mcp"
@@ -162,7 +164,7 @@ class BearerTokenGate:
         if name is None:
             await unauthorized(send, error="invalid_token", description="the bearer token is not recognised")
             return
-        scope[self.scope_key] = name
+        scope[self.scope_key] = Caller(name)
         await self.app(scope, receive, send)
 
 
@@ -176,5 +178,5 @@ class AnonymousCaller:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            scope[self.scope_key] = self.name
+            scope[self.scope_key] = Caller(self.name)
         await self.app(scope, receive, send)

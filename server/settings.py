@@ -212,6 +212,51 @@ class Settings(BaseSettings):
     no_auth: bool = setting(
         False, "PROPELAUTH_MCP_NO_AUTH", "serve without tokens; refused unless bound to loopback"
     )
+    # HTTP only: who may call. `tokens`: the named static tokens above; `propelauth`: an OAuth 2.1
+    # resource server whose callers sign in with PropelAuth (tokens checked by introspection).
+    auth: Literal["tokens", "propelauth"] = setting(
+        "tokens",
+        "PROPELAUTH_MCP_AUTH",
+        "tokens (the named bearer tokens) or propelauth (callers sign in with PropelAuth: OAuth 2.1, "
+        "tokens verified by introspection)",
+    )
+    token_policies: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_TOKEN_POLICIES",
+        "what each token name may use, name=policy[;name=policy...] (policy: all, read-only, "
+        "toolsets:a,b, tools:a,b, exclude:a,b, joined with '+'); a name not listed gets all",
+    )
+    scope_policies: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_SCOPES",
+        "--auth propelauth: what each OAuth scope allows, scope=policy[;scope=policy...], e.g. "
+        "'read:users=read-only;admin:users=all'; a token's tools are the union of its scopes'",
+        flag="--scopes",
+    )
+    resource_url: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_RESOURCE_URL",
+        "--auth propelauth: this server's public URL of /mcp, the audience tokens must be issued for "
+        "(default http://HOST:PORT/mcp)",
+    )
+    introspection_client_id: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_INTROSPECTION_CLIENT_ID",
+        "--auth propelauth: the introspection client id from PropelAuth's dashboard (MCP page)",
+    )
+    introspection_client_secret: SecretStr | None = setting(
+        None,
+        "PROPELAUTH_MCP_INTROSPECTION_CLIENT_SECRET",
+        "--auth propelauth: its secret; prefer the env var",
+    )
+    introspection_cache_s: float = setting(
+        60.0,
+        "PROPELAUTH_MCP_INTROSPECTION_CACHE",
+        "seconds an introspection answer is reused (never past the token's expiry; 0: ask every time)",
+        flag="--introspection-cache",
+        ge=0,
+        le=60,
+    )
     # HTTP only: DNS-rebinding protection (Host / Origin allow-lists; "name:*" allows any port).
     allowed_hosts: CsvList | None = setting(
         None,

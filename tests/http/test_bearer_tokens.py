@@ -32,7 +32,10 @@ async def echo_caller(scope: Scope, receive: Receive, send: Send) -> None:
     """The protected app: answers 200 with the caller name the middleware put on the scope and the
     request body it received."""
     request = await receive()
-    body = json.dumps({"caller": scope.get(KEY), "body": request.get("body", b"").decode()}).encode()
+    caller = scope.get(KEY)
+    body = json.dumps(
+        {"caller": caller.name if caller else None, "body": request.get("body", b"").decode()}
+    ).encode()
     await send(
         {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
     )

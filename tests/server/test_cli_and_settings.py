@@ -133,7 +133,9 @@ TODAYS_FLAGS = [
     *("--exclude-tools", "--destructive-limit", "--destructive-window", "--sensitive-limit"),
     *("--sensitive-window", "--confirmation", "--elicitation-timeout", "--audit-log"),
     *("--no-audit-stderr", "--log-level", "--transport", "--host", "--port", "--tokens", "--tokens-file"),
-    *("--no-auth", "--allowed-hosts", "--allowed-origins", "--request-state-keys"),
+    *("--no-auth", "--auth", "--token-policies", "--scopes", "--resource-url"),
+    *("--introspection-client-id", "--introspection-client-secret", "--introspection-cache"),
+    *("--allowed-hosts", "--allowed-origins", "--request-state-keys"),
     *("--http-max-concurrent", "--trusted-proxies"),
 ]
 
