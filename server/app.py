@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,6 +42,15 @@ def _client_of(ctx: ServerRequestContext[Any]) -> dict[str, str] | None:
     return {"name": params.client_info.name, "version": params.client_info.version}
 
 
+# Each server's tool service, for the HTTP transport's scope check (which must agree with tools/call).
+_SERVICES: weakref.WeakKeyDictionary[Server[Any], ToolService] = weakref.WeakKeyDictionary()
+
+
+def tool_service_of(server: Server[Any]) -> ToolService | None:
+    """The tool service `create_server` built this server on (None for a server built elsewhere)."""
+    return _SERVICES.get(server)
+
+
 def caller_identity_of(ctx: ServerRequestContext[Any]) -> Caller | None:
     """The HTTP caller, put on the ASGI scope by the transport's authentication (None on stdio)."""
     scope: Mapping[str, Any] = getattr(ctx.request, "scope", None) or {}
@@ -77,19 +87,19 @@ def create_server(
     async def on_list_tools(
         ctx: ServerRequestContext[AppState], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return service.listing
+        return service.listing_for(caller_identity_of(ctx))
 
     async def on_call_tool(
         ctx: ServerRequestContext[AppState], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
-        caller = caller_of(ctx)
+        caller = caller_identity_of(ctx)
         return await service.call(
             ctx.lifespan_context.backend,
             params.name,
             dict(params.arguments or {}),
             client=_client_of(ctx),
             caller=caller,
-            asking=bridge.asking(ctx, params, caller),
+            asking=bridge.asking(ctx, params, caller.name if caller else None),  # binds to the name
         )
 
     def audit_refused_call(ctx: ServerRequestContext[Any], reason: str) -> None:
@@ -100,7 +110,7 @@ def create_server(
             reason,
             tool=name if isinstance(name, str) else None,
             client=_client_of(ctx),
-            caller=caller_of(ctx),
+            caller=caller_identity_of(ctx),
             details={"jsonrpc_code": types.INVALID_PARAMS},
         )
         write_outcome(audit, record)
@@ -133,6 +143,7 @@ def create_server(
     server.middleware.append(audit_invalid_call_params)
     security = request_state_security(keys, bind_principal=caller_of)
     server.middleware.append(RequestStateBoundary(security, default_audience=server.name))
+    _SERVICES[server] = service
     return server
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 
 from server.audit import AuditTrail, AuditUnavailable, clip_long_values
+from server.callers import Caller
 from tools import is_confirmed, redact_arguments
 from tools.model import ToolDefinition
 
@@ -21,7 +22,7 @@ class CallContext:
     definition: ToolDefinition
     arguments: dict[str, Any]
     client: dict[str, str] | None
-    caller: str | None
+    caller: Caller | None  # None on stdio and in memory
 
 
 def call_record(
@@ -54,7 +55,7 @@ def call_record(
         "http_status": status,
         "duration_ms": duration_ms,
         "client": call.client,
-        "caller": call.caller,
+        **caller_fields(call.caller),
         **({"confirmation": clip_long_values(confirmation)} if confirmation else {}),
         **({"details": details} if details else {}),
     }
@@ -74,7 +75,7 @@ def rejection_record(
     *,
     tool: str | None = None,
     client: dict[str, str] | None = None,
-    caller: str | None = None,
+    caller: Caller | None = None,
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The outcome record of a message refused before any tool ran (unknown tool, malformed message)."""
@@ -90,9 +91,18 @@ def rejection_record(
         "http_status": None,
         "duration_ms": 0.0,
         "client": client,
-        "caller": caller,
+        **caller_fields(caller),
         "details": {"reason": reason, **(details or {})},
     }
+
+
+def caller_fields(caller: Caller | None) -> dict[str, Any]:
+    """`caller`: the stable name (a token's name, a PropelAuth user id); `caller_identity`: who PropelAuth
+    says it is (user id, email, OAuth client id), null for a static token and on stdio. Never the token.
+    """
+    if caller is None:
+        return {"caller": None, "caller_identity": None}
+    return {"caller": caller.name, "caller_identity": caller.identity()}
 
 
 def write_outcome(audit: AuditTrail, record: dict[str, Any], *, durable: bool = False) -> None:

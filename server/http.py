@@ -350,6 +350,7 @@ def create_http_app(
     limit = settings.http_max_concurrent
     share = caller_share(limit, len(tokens) if tokens is not None else 1)
     mcp_app: ASGIApp = AdmissionLimit(StreamableHTTPASGIApp(manager), limit)
+    mcp_app = _with_scope_challenge(mcp_app, server, settings)  # privileges per caller (OAuth step-up)
     mcp_app = BufferedBody(mcp_app, timeout_s=body_read_timeout_s, max_bytes=MAX_BODY_BYTES)
     mcp_app = PostOnly(CallerShare(mcp_app, share))
     if tokens is None:
@@ -386,6 +387,19 @@ def create_http_app(
     )
     app.state.readiness = readiness
     return app
+
+
+def _with_scope_challenge(app: ASGIApp, server: Server[Any], settings: Settings) -> ASGIApp:
+    """OAuth callers' calls that another configured scope would allow: 403 insufficient_scope."""
+    from server.app import tool_service_of
+    from server.http_scopes import ScopeChallenge, protected_resource_metadata_url
+
+    service = tool_service_of(server)
+    if service is None or not settings.scope_policies:
+        return app
+    resource = settings.resource_url or endpoint_url(settings.host, settings.port)
+    metadata = protected_resource_metadata_url(resource)
+    return ScopeChallenge(app, service.caller_tools, service.audit, resource_metadata=metadata)
 
 
 def endpoint_url(host: str, port: int) -> str:

@@ -14,11 +14,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.addresses import is_loopback, parse_networks
+from server.caller_policies import parse_scope_policies, parse_token_policies
 from tools.asking import ConfirmationMode
 from tools.catalog import ALL_TOOLSETS, DEFAULT_TOOLSETS, TOOLSETS
 
@@ -314,6 +323,28 @@ class Settings(BaseSettings):
             raise ValueError("must be the bare Auth URL, with no path or query")
         return f"{parts.scheme}://{parts.netloc}"
 
+    # Privileges per caller: the policies parse (errors name the entry and the bad term, never the
+    # whole value), and a token policy names only configured tokens (a typo would silently grant all).
+    @field_validator("scope_policies")
+    @classmethod
+    def _scope_policies(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_scope_policies(value)
+        return value
+
+    @field_validator("token_policies")
+    @classmethod
+    def _token_policies(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        unknown = sorted(set(parse_token_policies(value)) - set(_configured_token_names(info.data)))
+        if unknown:
+            raise ValueError(
+                f"names {', '.join(unknown)}, not among the configured token names (PROPELAUTH_MCP_TOKENS "
+                "/ _FILE)"
+            )
+        return value
+
     @model_validator(mode="after")
     def _default_or_all_toolsets(self) -> Settings:
         """No --toolsets: the default set; `all` (alone or among names): every toolset. An allow list of
@@ -371,6 +402,18 @@ class Settings(BaseSettings):
     @property
     def sandbox_db_path(self) -> str:
         return self.sandbox_db or str(state_dir() / "sandbox.db")
+
+
+def _configured_token_names(data: dict[str, Any]) -> list[str]:
+    """The static token names, from the fields validated before token_policies (declared above it)."""
+    from server.http_auth import load_tokens
+
+    inline: SecretStr | None = data.get("http_tokens")
+    try:
+        tokens = load_tokens(inline.get_secret_value() if inline else None, data.get("http_tokens_file"))
+    except ValueError:
+        return []  # a bad token list is reported where the tokens are loaded, in its own words
+    return tokens.names
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ from mcp.shared.exceptions import MCPError
 from server.asking import input_required_result
 from server.audit import AuditTrail
 from server.audit_records import CallContext, call_record, rejection_record, write_outcome
+from server.caller_policies import parse_scope_policies, parse_token_policies
+from server.caller_tools import CallerTools
+from server.callers import Caller
 from server.guards import AuditedBackend
 from server.limits import SlidingWindowLimit
 from server.settings import Settings
@@ -54,7 +57,13 @@ class ToolService:
             exclude_tools=settings.exclude_tools,
         )
         self.exposed = {d.name: d for d in policy.exposed(tool_definitions())}
-        self.listing = types.ListToolsResult(tools=[to_mcp_tool(d) for d in self.exposed.values()])
+        self.caller_tools = CallerTools(
+            {name: to_mcp_tool(d) for name, d in self.exposed.items()},
+            tool_definitions(),
+            token_policies=parse_token_policies(settings.token_policies) if settings.token_policies else {},
+            scope_policies=parse_scope_policies(settings.scope_policies) if settings.scope_policies else {},
+        )
+        self.listing = self.caller_tools.listing(None)  # the whole exposure
         self.audit = audit
         self.limit = SlidingWindowLimit(settings.destructive_limit, settings.destructive_window_s)
         self.sensitive_limit = SlidingWindowLimit(settings.sensitive_limit, settings.sensitive_window_s)
@@ -66,19 +75,23 @@ class ToolService:
         arguments: dict[str, Any],
         *,
         client: dict[str, str] | None,
-        caller: str | None,
+        caller: Caller | None,
         asking: Asking | None = None,
     ) -> types.CallToolResult | types.InputRequiredResult:
         """`asking`: how a gated call may be confirmed (None: by `confirm: true` alone)."""
         started = time.perf_counter()
         call_id = uuid.uuid4().hex
-        with structlog.contextvars.bound_contextvars(call_id=call_id, tool=name, caller=caller):
+        caller_name = caller.name if caller else None
+        with structlog.contextvars.bound_contextvars(call_id=call_id, tool=name, caller=caller_name):
             definition = self.exposed.get(name)
             if definition is None:
-                self._audit_unknown(call_id, name, client, caller)
+                self._audit_refused("unknown_tool", call_id, name, client, caller)
                 raise MCPError(
                     code=types.INVALID_PARAMS, message=f"Unknown tool: {name!r} is not offered by this server"
                 )
+            if name not in self.caller_tools.allowed(caller):  # before its arguments are even looked at
+                self._audit_refused(NOT_ALLOWED_FOR_CALLER, call_id, name, client, caller)
+                raise not_allowed_error(name)
             call = CallContext(call_id, definition, arguments, client, caller)
             audited = AuditedBackend(backend, call, self.audit, self.limit, self.sensitive_limit)
             try:
@@ -119,11 +132,27 @@ class ToolService:
         )
         write_outcome(self.audit, record, durable=audited.intent_written)
 
-    def _audit_unknown(
-        self, call_id: str, name: str, client: dict[str, str] | None, caller: str | None
+    def listing_for(self, caller: Caller | None) -> types.ListToolsResult:
+        """tools/list: only the tools this caller may use (one shared answer per distinct set)."""
+        return self.caller_tools.listing(caller)
+
+    def _audit_refused(
+        self, reason: str, call_id: str, name: str, client: dict[str, str] | None, caller: Caller | None
     ) -> None:
-        record = rejection_record("unknown_tool", tool=name, client=client, caller=caller)
+        record = rejection_record(reason, tool=name, client=client, caller=caller)
         write_outcome(self.audit, {**record, "call_id": call_id})
+
+
+NOT_ALLOWED_FOR_CALLER = "not_allowed_for_caller"
+
+
+def not_allowed_error(name: str) -> MCPError:
+    """Like an unknown tool (the caller cannot see it in tools/list), but saying why."""
+    return MCPError(
+        code=types.INVALID_PARAMS,
+        message=f"Unknown tool: {name!r} is not offered to this caller",
+        data={"reason": NOT_ALLOWED_FOR_CALLER},
+    )
 
 
 def _audited_details(outcome: ToolOutcome) -> dict[str, Any]:

@@ -58,6 +58,7 @@ async def test_a_read_leaves_one_exact_outcome_record(client: Client) -> None:
         "duration_ms": record["duration_ms"],
         "client": CLIENT,
         "caller": None,
+        "caller_identity": None,
         "details": {"attempts": 1},
     }
     assert len(record["call_id"]) == 32 and record["duration_ms"] >= 0
@@ -78,6 +79,7 @@ async def test_a_confirmed_destructive_call_writes_intent_then_outcome(client: C
         "confirmed": True,
         "client": CLIENT,
         "caller": None,
+        "caller_identity": None,
     }
     assert intent == {
         **common,
