@@ -52,7 +52,7 @@ class CallerTools:
             return self.everything
         if not is_oauth(caller):
             return self._by_token.get(caller.name, self.everything)
-        granting = caller.scopes & self._by_scope.keys()  # a bounded key: subsets of configured scopes
+        granting = frozenset(self._by_scope.keys() & caller.scopes)  # a bounded key: configured scopes
         allowed = self._by_scopes.get(granting)
         if allowed is None:
             allowed = frozenset().union(*(self._by_scope[scope] for scope in granting))

@@ -340,7 +340,7 @@ class Settings(BaseSettings):
         unknown = sorted(set(parse_token_policies(value)) - set(_configured_token_names(info.data)))
         if unknown:
             raise ValueError(
-                f"names {', '.join(unknown)}, not among the configured token names (PROPELAUTH_MCP_TOKENS "
+                f"a policy names {', '.join(unknown)}, not a configured token name (PROPELAUTH_MCP_TOKENS "
                 "/ _FILE)"
             )
         return value
