@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,7 @@ class IntrospectionDouble:
     hold: anyio.Event | None = None  # when set, each introspection waits for it
     calls: list[str] = field(default_factory=list)  # the sha256 (first 12) of each introspected token
     authorizations: list[str | None] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
 
     def transport(self) -> httpx2.MockTransport:
         return httpx2.MockTransport(self.handle)
@@ -83,7 +85,8 @@ class IntrospectionDouble:
         return self.calls.count(digest(token))
 
     async def handle(self, request: httpx2.Request) -> httpx2.Response:
-        assert request.method == "POST" and str(request.url) == f"{ISSUER}/introspect"
+        assert request.method == "POST" and request.url.path == "/oauth/2.1/introspect"
+        self.urls.append(str(request.url))
         self.authorizations.append(request.headers.get("authorization"))
         token = parse_qs(request.content.decode())["token"][0]
         self.calls.append(digest(token))
@@ -129,3 +132,24 @@ def introspector(*, cache_s: float = 60, clock: Clock | None = None, **options: 
         "clock": clock or time.time,
     }
     return TokenIntrospector(**{**values, **options})
+
+
+_AUTH_PARAM = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|$)')
+
+
+def parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """A WWW-Authenticate challenge (RFC 9110 §11.2) as (scheme, {param: value}); fails on junk."""
+    scheme, _, rest = header.strip().partition(" ")
+    params: dict[str, str] = {}
+    position = 0
+    rest = rest.strip()
+    while position < len(rest):
+        match = _AUTH_PARAM.match(rest, position)
+        assert match is not None and match.end() > position, f"not an auth-param list: {rest[position:]!r}"
+        name, value = match.group(1), match.group(2)
+        if value.startswith('"'):
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        assert name not in params, f"{name} twice"
+        params[name] = value
+        position = match.end()
+    return scheme, params
