@@ -7,15 +7,24 @@ Routes:
             the pod IP), never touches PropelAuth.
   /readyz   readiness, behind the Host/Origin guard: 200 when PropelAuth (or the sandbox) answers with
             the configured key, else 503.
+  /.well-known/oauth-protected-resource[/mcp]   with --auth propelauth only: the RFC 9728 metadata
+            (server.oauth_resource), behind the Host/Origin guard, no auth.
 
-On /mcp, in order: Host/Origin guard (421/403), bearer token (401), POST only (405: JSON responses,
-no SSE stream to GET), the caller's share (when several token names are configured, one name may
-have at most half of --http-max-concurrent, at least 1, past this point), the whole body read within
+Who may call /mcp: the named static tokens (--auth tokens, server.http_auth), or callers signed in with
+PropelAuth (--auth propelauth: OAuth 2.1, tokens checked by introspection, server.oauth_resource and
+server.introspection), or, on loopback only, anyone (--no-auth).
+
+On /mcp, in order: Host/Origin guard (421/403), authentication (401; with OAuth also 403 for a token
+with no granted scope, 503 when introspection cannot answer), POST only (405: JSON responses, no SSE
+stream to GET), the caller's share (with several token names, or with OAuth, one caller may have at
+most half of --http-max-concurrent, at least 1, past this point), the whole body read within
 BODY_READ_TIMEOUT_S (408) and MAX_BODY_BYTES (413), then admission: at most --http-max-concurrent
 requests inside the SDK. A GET, a refused request or a body still arriving never holds a slot.
 
 The server lifespan (the one httpx2 client to PropelAuth) is entered once per process, by the SDK's
-session manager inside the Starlette lifespan; the readiness probe borrows that same client.
+session manager inside the Starlette lifespan; the readiness probe borrows that same client. With
+OAuth the introspection client is a separate one, entered in the Starlette lifespan: the Backend API
+client only ever sends the API key.
 """
 
 from __future__ import annotations

@@ -49,11 +49,15 @@ def scope_keys(scope_policies: str | None) -> list[str]:
 
 
 def resource_metadata(*, resource_url: str, auth_url: str, scopes: list[str]) -> ProtectedResourceMetadata:
-    return ProtectedResourceMetadata(
-        resource=AnyHttpUrl(resource_url),
-        authorization_servers=[AnyHttpUrl(issuer_of(auth_url))],
-        scopes_supported=scopes,
-        bearer_methods_supported=["header"],
+    # Validated from plain strings, so the model keeps the resource exactly as configured (a bare
+    # `AnyHttpUrl(...)` would add a "/" to a URL with no path, and clients compare it to their URL).
+    return ProtectedResourceMetadata.model_validate(
+        {
+            "resource": resource_url,
+            "authorization_servers": [issuer_of(auth_url)],
+            "scopes_supported": scopes,
+            "bearer_methods_supported": ["header"],
+        }
     )
 
 

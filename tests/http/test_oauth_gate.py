@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 
 from server.callers import CALLER_SCOPE_KEY, Caller, caller_in
 from server.http import CallerShare, caller_share
-from server.oauth_resource import OAuthGate, scope_keys
+from server.oauth_resource import OAuthGate, resource_metadata, resource_metadata_url, scope_keys
 from tests.http.oauth_doubles import SCOPES, IntrospectionDouble, active, introspector
 
 pytestmark = pytest.mark.anyio
@@ -144,3 +144,24 @@ async def test_one_caller_signed_in_twice_shares_one_entry_whatever_its_scopes()
             await anyio.wait_all_tasks_blocked()
             release.set()
     assert most == 1
+
+
+@pytest.mark.parametrize(
+    ("resource", "metadata_url"),
+    [
+        ("https://mcp.acme.com/mcp", "https://mcp.acme.com/.well-known/oauth-protected-resource/mcp"),
+        ("https://mcp.acme.com", "https://mcp.acme.com/.well-known/oauth-protected-resource"),
+        ("http://[::1]:9000/mcp", "http://[::1]:9000/.well-known/oauth-protected-resource/mcp"),
+    ],
+)
+def test_the_metadata_names_the_resource_exactly_as_configured_and_lives_where_rfc_9728_puts_it(
+    resource: str, metadata_url: str
+) -> None:
+    document = json.loads(
+        resource_metadata(
+            resource_url=resource, auth_url="https://auth.acme.com", scopes=SCOPES
+        ).model_dump_json(exclude_none=True)
+    )
+    assert document["resource"] == resource
+    assert document["authorization_servers"] == ["https://auth.acme.com/oauth/2.1"]
+    assert resource_metadata_url(resource) == metadata_url
