@@ -7,15 +7,24 @@ Routes:
             the pod IP), never touches PropelAuth.
   /readyz   readiness, behind the Host/Origin guard: 200 when PropelAuth (or the sandbox) answers with
             the configured key, else 503.
+  /.well-known/oauth-protected-resource[/mcp]   with --auth propelauth only: the RFC 9728 metadata
+            (server.oauth_resource), behind the Host/Origin guard, no auth.
 
-On /mcp, in order: Host/Origin guard (421/403), bearer token (401), POST only (405: JSON responses,
-no SSE stream to GET), the caller's share (when several token names are configured, one name may
-have at most half of --http-max-concurrent, at least 1, past this point), the whole body read within
+Who may call /mcp: the named static tokens (--auth tokens, server.http_auth), or callers signed in with
+PropelAuth (--auth propelauth: OAuth 2.1, tokens checked by introspection, server.oauth_resource and
+server.introspection), or, on loopback only, anyone (--no-auth).
+
+On /mcp, in order: Host/Origin guard (421/403), authentication (401; with OAuth also 403 for a token
+with no granted scope, 503 when introspection cannot answer), POST only (405: JSON responses, no SSE
+stream to GET), the caller's share (with several token names, or with OAuth, one caller may have at
+most half of --http-max-concurrent, at least 1, past this point), the whole body read within
 BODY_READ_TIMEOUT_S (408) and MAX_BODY_BYTES (413), then admission: at most --http-max-concurrent
 requests inside the SDK. A GET, a refused request or a body still arriving never holds a slot.
 
 The server lifespan (the one httpx2 client to PropelAuth) is entered once per process, by the SDK's
-session manager inside the Starlette lifespan; the readiness probe borrows that same client.
+session manager inside the Starlette lifespan; the readiness probe borrows that same client. With
+OAuth the introspection client is a separate one, entered in the Starlette lifespan: the Backend API
+client only ever sends the API key.
 """
 
 from __future__ import annotations
@@ -27,10 +36,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import httpx2
 import structlog
 from mcp.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import DEFAULT_MAX_REQUEST_BODY_SIZE, TransportSecuritySettings
+from mcp.shared.auth import ProtectedResourceMetadata
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -39,9 +50,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import preflight
 from server.addresses import HostPort, OriginPattern, is_loopback, parse_host_port, parse_origin
-from server.callers import CALLER_SCOPE_KEY
+from server.callers import CALLER_SCOPE_KEY, Caller
 from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
+from server.introspection import TokenIntrospector
+from server.oauth_resource import (
+    OAuthGate,
+    metadata_routes,
+    resource_metadata,
+    resource_metadata_url,
+    scope_keys,
+)
 from server.sealing import request_state_keys
 from server.settings import Settings
 from tools.backend import Backend
@@ -64,8 +83,8 @@ _log = structlog.get_logger("propelauth_mcp.http")
 
 
 def http_tokens(settings: Settings) -> TokenTable | None:
-    """The callers' tokens, or None when serving with --no-auth (validated by Settings)."""
-    if settings.no_auth:
+    """The callers' tokens, or None with --no-auth or --auth propelauth (validated by Settings)."""
+    if settings.no_auth or settings.auth == "propelauth":
         return None
     inline = settings.http_tokens.get_secret_value() if settings.http_tokens else None
     return load_tokens(inline, settings.http_tokens_file)
@@ -74,7 +93,12 @@ def http_tokens(settings: Settings) -> TokenTable | None:
 def http_secrets(settings: Settings) -> list[str]:
     """Every HTTP-side secret, for the log/audit scrubber; raises ValueError for a bad token list."""
     tokens = http_tokens(settings)
-    return [*(tokens.secrets() if tokens else ()), *request_state_keys(settings)]
+    client_secret = settings.introspection_client_secret
+    return [
+        *(tokens.secrets() if tokens else ()),
+        *([client_secret.get_secret_value()] if client_secret else ()),
+        *request_state_keys(settings),
+    ]
 
 
 @dataclass(frozen=True)
@@ -221,9 +245,12 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, reaso
     await Response(reason, status_code=status, headers={"connection": "close"})(scope, receive, send)
 
 
-def caller_share(limit: int, callers: int) -> int:
-    """Slots one caller may hold: all of them for a single caller, else half (at least 1)."""
-    return limit if callers <= 1 else max(1, limit // 2)
+def caller_share(limit: int, callers: int | None) -> int:
+    """Slots one caller may hold: all of them for a single caller, else half (at least 1).
+
+    `callers=None`: an unbounded set (PropelAuth sign-in), so half.
+    """
+    return limit if callers is not None and callers <= 1 else max(1, limit // 2)
 
 
 class AdmissionLimit:
@@ -244,26 +271,37 @@ class AdmissionLimit:
 
 
 class CallerShare:
-    """At most `share` requests of one caller (token name) past this point at once.
+    """At most `share` requests of one caller (by name) past this point at once.
 
     It sits before the body is read and before AdmissionLimit: a caller's queue, and its bodies still
     arriving, use only its own share, never the slots another caller could use; and the bodies
-    buffered at once are bounded by the configured names times their share.
+    buffered at once are bounded by the callers present times their share. A caller's entry lives only
+    while it has requests here: signed-in callers are an unbounded set.
     """
 
     def __init__(self, app: ASGIApp, share: int, *, scope_key: str = CALLER_SCOPE_KEY) -> None:
         self.app = app
         self._share = share
         self._scope_key = scope_key
-        self._callers: dict[object, anyio.Semaphore] = {}  # keyed by token name: a bounded set
+        self._callers: dict[str | None, tuple[anyio.Semaphore, int]] = {}  # name -> (slots, requests)
+
+    def callers_present(self) -> int:
+        return len(self._callers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         caller = scope.get(self._scope_key)
-        own = self._callers.get(caller)
-        if own is None:
-            own = self._callers[caller] = anyio.Semaphore(self._share)
-        async with own:
-            await self.app(scope, receive, send)
+        name = caller.name if isinstance(caller, Caller) else None
+        own, requests = self._callers.get(name) or (anyio.Semaphore(self._share), 0)
+        self._callers[name] = (own, requests + 1)
+        try:
+            async with own:
+                await self.app(scope, receive, send)
+        finally:
+            own, requests = self._callers[name]
+            if requests == 1:
+                del self._callers[name]  # idle: nothing waits on or holds its slots
+            else:
+                self._callers[name] = (own, requests - 1)
 
 
 class LogUnauthorized:
@@ -318,8 +356,11 @@ def create_http_app(
     *,
     tokens: TokenTable | None,
     body_read_timeout_s: float = BODY_READ_TIMEOUT_S,
+    introspection_transport: httpx2.AsyncBaseTransport | None = None,
 ) -> Starlette:
-    """The ASGI app: `/mcp` (guarded), `/healthz`, `/readyz`. `tokens=None` means --no-auth."""
+    """The ASGI app: `/mcp` (guarded), `/healthz`, `/readyz`, and with --auth propelauth the protected
+    resource metadata. `tokens=None` means --no-auth, unless the settings say --auth propelauth;
+    `introspection_transport` carries the introspection requests (tests give one)."""
     # The RequestStateBoundary is create_server's, for every transport (shared keys: every replica).
     # Capture the lifespan state (entered once by the session manager) so /readyz can use its client.
     inner_lifespan = server.lifespan
@@ -348,12 +389,21 @@ def create_http_app(
     # Admission comes after authentication and the whole body: an unauthenticated flood, a GET or a
     # dripping body cannot take the slots.
     limit = settings.http_max_concurrent
-    share = caller_share(limit, len(tokens) if tokens is not None else 1)
+    oauth = settings.auth == "propelauth"
+    share = caller_share(limit, None if oauth else len(tokens) if tokens is not None else 1)
     mcp_app: ASGIApp = AdmissionLimit(StreamableHTTPASGIApp(manager), limit)
     mcp_app = _with_scope_challenge(mcp_app, server, settings)  # privileges per caller (OAuth step-up)
     mcp_app = BufferedBody(mcp_app, timeout_s=body_read_timeout_s, max_bytes=MAX_BODY_BYTES)
     mcp_app = PostOnly(CallerShare(mcp_app, share))
-    if tokens is None:
+    extra_routes: list[Route] = []
+    introspector: TokenIntrospector | None = None
+    if oauth:
+        introspector = oauth_introspector(settings)
+        mcp_app = LogUnauthorized(oauth_gate(mcp_app, introspector, settings))
+        extra_routes = metadata_routes(
+            oauth_metadata(settings), wrap=lambda endpoint: HostOriginGuard(endpoint, policy)
+        )
+    elif tokens is None:
         mcp_app = AnonymousCaller(mcp_app, scope_key=CALLER_SCOPE_KEY)
     else:
         mcp_app = LogUnauthorized(BearerTokenGate(mcp_app, tokens, scope_key=CALLER_SCOPE_KEY))
@@ -374,7 +424,10 @@ def create_http_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with manager.run():
+        async with contextlib.AsyncExitStack() as stack:
+            if introspector is not None:  # its own client: PropelAuth's Backend API never sees a token
+                await stack.enter_async_context(introspector.running(introspection_transport))
+            await stack.enter_async_context(manager.run())
             yield
 
     app = Starlette(
@@ -382,24 +435,68 @@ def create_http_app(
             Route(MCP_PATH, endpoint=mcp_app),
             Route("/healthz", healthz, methods=["GET", "HEAD"]),
             Route("/readyz", HostOriginGuard(request_response(readyz), policy), methods=["GET", "HEAD"]),
+            *extra_routes,
         ],
         lifespan=lifespan,
     )
     app.state.readiness = readiness
+    app.state.introspector = introspector
     return app
 
 
 def _with_scope_challenge(app: ASGIApp, server: Server[Any], settings: Settings) -> ASGIApp:
     """OAuth callers' calls that another configured scope would allow: 403 insufficient_scope."""
     from server.app import tool_service_of
-    from server.http_scopes import ScopeChallenge, protected_resource_metadata_url
+    from server.http_scopes import ScopeChallenge
 
     service = tool_service_of(server)
     if service is None or not settings.scope_policies:
         return app
-    resource = settings.resource_url or endpoint_url(settings.host, settings.port)
-    metadata = protected_resource_metadata_url(resource)
+    metadata = resource_metadata_url(settings.resource_url or endpoint_url(settings.host, settings.port))
     return ScopeChallenge(app, service.caller_tools, service.audit, resource_metadata=metadata)
+
+
+def oauth_introspector(settings: Settings) -> TokenIntrospector:
+    """The token verifier --auth propelauth uses (the settings are validated: every value is there)."""
+    assert settings.auth_url and settings.resource_url and settings.introspection_client_id
+    assert settings.introspection_client_secret is not None
+    return TokenIntrospector(
+        auth_url=settings.auth_url,
+        client_id=settings.introspection_client_id,
+        client_secret=settings.introspection_client_secret.get_secret_value(),
+        resource_url=settings.resource_url,
+        cache_s=settings.introspection_cache_s,
+    )
+
+
+def oauth_metadata(settings: Settings) -> ProtectedResourceMetadata:
+    assert settings.auth_url and settings.resource_url
+    return resource_metadata(
+        resource_url=settings.resource_url,
+        auth_url=settings.auth_url,
+        scopes=scope_keys(settings.scope_policies),
+    )
+
+
+def oauth_gate(app: ASGIApp, introspector: TokenIntrospector, settings: Settings) -> OAuthGate:
+    assert settings.resource_url
+    return OAuthGate(
+        app,
+        introspector,
+        scopes=scope_keys(settings.scope_policies),
+        metadata_url=resource_metadata_url(settings.resource_url),
+        scope_key=CALLER_SCOPE_KEY,
+    )
+
+
+def auth_summary(settings: Settings, tokens: TokenTable | None) -> str:
+    """How callers authenticate, for the start-up line (names and URLs only, never a secret)."""
+    if settings.auth == "propelauth":
+        scopes = ", ".join(scope_keys(settings.scope_policies))
+        return f"PropelAuth sign-in (OAuth 2.1) for {settings.resource_url}, scopes {scopes}"
+    if tokens:
+        return f"bearer tokens for {', '.join(tokens.names)}"
+    return "OFF (--no-auth, loopback only)"
 
 
 def endpoint_url(host: str, port: int) -> str:
@@ -439,7 +536,7 @@ def uvicorn_server(
 def serve_http(server: Server[Any], settings: Settings) -> None:
     tokens = http_tokens(settings)
     app = create_http_app(server, settings, tokens=tokens)
-    auth = f"bearer tokens for {', '.join(tokens.names)}" if tokens else "OFF (--no-auth, loopback only)"
+    auth = auth_summary(settings, tokens)
 
     def announce(port: int) -> None:
         say(

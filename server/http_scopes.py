@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -25,15 +24,6 @@ from server.caller_policies import is_scope_token
 from server.caller_tools import CallerTools, is_oauth
 from server.callers import Caller, caller_in
 from server.tool_service import NOT_ALLOWED_FOR_CALLER
-
-PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource"
-
-
-def protected_resource_metadata_url(resource_url: str) -> str:
-    """RFC 9728 section 3.1: the well-known path goes between the host and the resource's path."""
-    parts = urlsplit(resource_url)
-    path = parts.path.rstrip("/")
-    return urlunsplit((parts.scheme, parts.netloc, PRM_WELL_KNOWN + path, "", ""))
 
 
 def called_tool(body: bytes) -> str | None:

@@ -345,6 +345,16 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("resource_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment:
+            raise ValueError("must be an absolute http(s) URL such as https://mcp.example.com/mcp")
+        return value
+
     @model_validator(mode="after")
     def _default_or_all_toolsets(self) -> Settings:
         """No --toolsets: the default set; `all` (alone or among names): every toolset. An allow list of
@@ -371,13 +381,17 @@ class Settings(BaseSettings):
             )
         return self
 
-    @model_validator(mode="after")
-    def _http_auth_or_explicit_loopback_opt_out(self) -> Settings:
-        if self.transport != "http":
-            return self
-        has_tokens = bool(self.http_tokens and self.http_tokens.get_secret_value().strip()) or bool(
+    @property
+    def _has_tokens(self) -> bool:
+        return bool(self.http_tokens and self.http_tokens.get_secret_value().strip()) or bool(
             self.http_tokens_file
         )
+
+    @model_validator(mode="after")
+    def _http_auth_or_explicit_loopback_opt_out(self) -> Settings:
+        if self.transport != "http" or self.auth == "propelauth":  # PropelAuth sign-in: checked below
+            return self
+        has_tokens = self._has_tokens
         if self.no_auth and has_tokens:
             raise ValueError(
                 "--no-auth and tokens (PROPELAUTH_MCP_TOKENS / _FILE) contradict each other; pick one"
@@ -393,6 +407,50 @@ class Settings(BaseSettings):
                 'HTTP needs callers\' tokens: set PROPELAUTH_MCP_TOKENS="name=<token>,..." (or '
                 "PROPELAUTH_MCP_TOKENS_FILE), or, on 127.0.0.1 only, start with --no-auth"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _propelauth_sign_in_is_complete(self) -> Settings:
+        """--auth propelauth: HTTP, a real PropelAuth (or a sandbox on a port), introspection credentials
+        and the scope mapping; never together with static tokens or --no-auth. No value is echoed."""
+        if self.auth != "propelauth":
+            return self
+        if self.transport != "http":
+            raise ValueError("--auth propelauth needs --transport http (stdio has no sign-in)")
+        if self.no_auth or self._has_tokens:
+            raise ValueError(
+                "--auth propelauth contradicts --no-auth and tokens (PROPELAUTH_MCP_TOKENS / _FILE): "
+                "callers sign in with PropelAuth instead; pick one"
+            )
+        if self.sandbox:
+            raise ValueError(
+                "--auth propelauth cannot use the in-process --sandbox: a browser cannot sign in to it. "
+                "Run `propelauth-mcp sandbox` and point PROPELAUTH_AUTH_URL (and PROPELAUTH_API_KEY) at it"
+            )
+        missing = [
+            f"{OPTIONS[name].env} ({OPTIONS[name].flag})"
+            for name in ("introspection_client_id", "introspection_client_secret")
+            if not _given(getattr(self, name))
+        ]
+        if missing:
+            raise ValueError(
+                f"--auth propelauth needs {' and '.join(missing)}: the introspection client from the MCP "
+                "page of PropelAuth's dashboard"
+            )
+        if not any(entry.partition("=")[0].strip() for entry in (self.scope_policies or "").split(";")):
+            raise ValueError(
+                "--auth propelauth needs PROPELAUTH_MCP_SCOPES (--scopes), what each OAuth scope allows, "
+                "e.g. 'read:users=read-only;admin:users=all': without it every user of your PropelAuth "
+                "project who signs in would administer your users"
+            )
+        if self.resource_url is None:
+            if self.port == 0:
+                raise ValueError(
+                    "--auth propelauth with --port 0 needs PROPELAUTH_MCP_RESOURCE_URL (--resource-url): "
+                    "the audience tokens are issued for cannot name a port not yet chosen"
+                )
+            host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+            self.resource_url = f"http://{host}:{self.port}/mcp"
         return self
 
     @property
@@ -414,6 +472,11 @@ def _configured_token_names(data: dict[str, Any]) -> list[str]:
     except ValueError:
         return []  # a bad token list is reported where the tokens are loaded, in its own words
     return tokens.names
+
+
+def _given(value: str | SecretStr | None) -> bool:
+    text = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return bool(text and text.strip())
 
 
 @dataclass(frozen=True)

@@ -264,3 +264,79 @@ def test_the_readme_table_gives_each_variable_the_models_flag_and_default() -> N
             elif option.default not in (None, []):
                 assert re.sub(r"\.0$", "", str(option.default)) == default, env
     assert sorted(seen) == sorted(by_env)
+
+
+# --- --auth propelauth ------------------------------------------------------------------------------
+
+PROPELAUTH_SIGN_IN: dict[str, object] = {
+    "transport": "http",
+    "auth": "propelauth",
+    "auth_url": "https://auth.acme.com",
+    "api_key": "backend-api-key-0123456789",
+    "introspection_client_id": "introspection-id",
+    "introspection_client_secret": SECRET,
+    "scope_policies": "read:users=read-only;admin:users=all",
+}
+
+
+def test_propelauth_sign_in_defaults_the_resource_url_to_this_servers_mcp_endpoint() -> None:
+    assert Settings(**PROPELAUTH_SIGN_IN).resource_url == "http://127.0.0.1:8000/mcp"  # type: ignore[arg-type]
+    bound = Settings(**{**PROPELAUTH_SIGN_IN, "host": "::1", "port": 9000})  # type: ignore[arg-type]
+    assert bound.resource_url == "http://[::1]:9000/mcp"
+    given = Settings(**{**PROPELAUTH_SIGN_IN, "resource_url": "https://mcp.acme.com/mcp"})  # type: ignore[arg-type]
+    assert given.resource_url == "https://mcp.acme.com/mcp"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"transport": "stdio"}, "--transport http"),
+        ({"introspection_client_id": None}, "PROPELAUTH_MCP_INTROSPECTION_CLIENT_ID"),
+        ({"introspection_client_secret": None}, "PROPELAUTH_MCP_INTROSPECTION_CLIENT_SECRET"),
+        ({"introspection_client_secret": "  "}, "PROPELAUTH_MCP_INTROSPECTION_CLIENT_SECRET"),
+        ({"scope_policies": None}, "would administer"),
+        ({"scope_policies": " ; "}, "PROPELAUTH_MCP_SCOPES"),
+        ({"http_tokens": f"alice={SECRET}"}, "contradicts"),
+        ({"http_tokens_file": "/tmp/tokens"}, "contradicts"),
+        ({"no_auth": True}, "contradicts"),
+        ({"sandbox": True}, "propelauth-mcp sandbox"),
+        ({"port": 0}, "PROPELAUTH_MCP_RESOURCE_URL"),
+        ({"resource_url": "mcp.acme.com/mcp"}, "PROPELAUTH_MCP_RESOURCE_URL"),
+        ({"resource_url": "ftp://mcp.acme.com/mcp"}, "PROPELAUTH_MCP_RESOURCE_URL"),
+        ({"resource_url": "https:///mcp"}, "PROPELAUTH_MCP_RESOURCE_URL"),
+        ({"resource_url": "https://mcp.acme.com/mcp#x"}, "PROPELAUTH_MCP_RESOURCE_URL"),
+    ],
+    ids=[
+        "not-http",
+        "no-client-id",
+        "no-client-secret",
+        "blank-client-secret",
+        "no-scopes",
+        "empty-scopes",
+        "with-tokens",
+        "with-tokens-file",
+        "with-no-auth",
+        "in-process-sandbox",
+        "port-0-without-resource-url",
+        "relative-resource-url",
+        "non-http-resource-url",
+        "no-host-resource-url",
+        "fragment-resource-url",
+    ],
+)
+def test_an_incomplete_or_contradictory_propelauth_sign_in_is_refused_without_echoing_values(
+    change: dict[str, object], named: str
+) -> None:
+    text = error_text(**{**PROPELAUTH_SIGN_IN, **change})
+    assert named in text and SECRET not in text and "backend-api-key" not in text
+
+
+def test_propelauth_sign_in_from_the_environment_is_refused_with_exit_2_when_incomplete(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in PROPELAUTH_SIGN_IN.items():
+        if name != "scope_policies":
+            monkeypatch.setenv(OPTIONS[name].env, str(value))
+    assert main([]) == EXIT_CONFIG
+    out, err = capsys.readouterr()
+    assert out == "" and "PROPELAUTH_MCP_SCOPES" in err and SECRET not in err and err.count("\n") == 1

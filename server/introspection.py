@@ -1,0 +1,266 @@
+"""OAuth access tokens checked by PropelAuth's introspection endpoint (RFC 7662), with a short cache.
+
+`TokenIntrospector.verify(token)` asks `POST {auth_url}/oauth/2.1/introspect` (form `token=`, HTTP
+Basic with the introspection client's id and secret) and accepts a token only when the answer says
+`active: true`, names this server's resource URL in `aud`, has an `exp` still in the future and, when
+it names an issuer, PropelAuth's. It answers the `Caller` the token belongs to, or None for a token
+to refuse; it raises IntrospectionUnavailable when it cannot tell (PropelAuth unreachable, slow,
+failing or refusing our credentials): the gate answers 503, never lets the request pass.
+
+Answers are cached by the token's SHA-256 (never the token itself) for at most `cache_s` and never
+past the token's `exp`, in a bounded LRU; concurrent requests with one token make a single
+introspection (the others wait for its answer), so a burst of calls is not a burst of introspections.
+An inactive answer is cached too: a token never turns active again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import httpx2
+import structlog
+from pydantic import AnyHttpUrl, ValidationError
+
+from server.callers import Caller
+
+INTROSPECTION_TIMEOUT_S = 5.0  # a sign-in check must not hold a request for PropelAuth's whole timeout
+MAX_CACHED_TOKENS = 10_000
+ISSUER_PATH = "/oauth/2.1"
+
+_log = structlog.get_logger("propelauth_mcp.introspection")
+
+
+class IntrospectionUnavailable(Exception):
+    """The introspection endpoint gave no usable answer; `reason` says why (never the token)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def issuer_of(auth_url: str) -> str:
+    return f"{auth_url.rstrip('/')}{ISSUER_PATH}"
+
+
+def same_url(a: str, b: str) -> bool:
+    """Equal as URLs (case of scheme and host, default ports), a trailing slash aside."""
+    try:
+        return str(AnyHttpUrl(a)).removesuffix("/") == str(AnyHttpUrl(b)).removesuffix("/")
+    except ValidationError:
+        return False
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What introspection said about one token, as far as we use it."""
+
+    active: bool
+    sub: str | None = None
+    email: str | None = None
+    client_id: str | None = None
+    scopes: frozenset[str] = frozenset()
+    exp: float | None = None
+    audiences: tuple[str, ...] = ()
+    issuer: str | None = None
+
+    @classmethod
+    def parse(cls, body: Any) -> Answer:
+        """RFC 7662 JSON; anything that is not an object with a boolean `active` is no answer."""
+        if not isinstance(body, dict) or not isinstance(body.get("active"), bool):
+            raise IntrospectionUnavailable("the introspection answer is not RFC 7662 JSON")
+        if not body["active"]:
+            return cls(active=False)
+        aud = body.get("aud")
+        listed = aud if isinstance(aud, list) else [aud]
+        audiences = tuple(a for a in listed if isinstance(a, str))
+        exp = body.get("exp")
+        scope = body.get("scope")
+        return cls(
+            active=True,
+            sub=_text(body.get("sub")),
+            email=_text(body.get("email")),
+            client_id=_text(body.get("client_id")),
+            scopes=frozenset(scope.split()) if isinstance(scope, str) else frozenset(),
+            exp=float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None,
+            audiences=audiences,
+            issuer=_text(body.get("iss")),
+        )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass
+class _Cached:
+    answer: Answer
+    until: float  # wall-clock time after which the answer is asked again
+
+
+@dataclass
+class _Flight:
+    """One introspection in progress; others with the same token wait for it instead of asking too."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    answer: Answer | None = None
+    error: IntrospectionUnavailable | None = None
+
+
+class TokenIntrospector:
+    """Verifies bearer tokens with PropelAuth's introspection endpoint; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        auth_url: str,
+        client_id: str,
+        client_secret: str,
+        resource_url: str,
+        cache_s: float,
+        max_cached: int = MAX_CACHED_TOKENS,
+        timeout_s: float = INTROSPECTION_TIMEOUT_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.issuer = issuer_of(auth_url)
+        self.endpoint = f"{self.issuer}/introspect"
+        self.resource_url = resource_url
+        self._credentials = (client_id, client_secret)
+        self._cache_s = cache_s
+        self._max_cached = max_cached
+        self._timeout_s = timeout_s
+        self._clock = clock
+        self._cache: OrderedDict[bytes, _Cached] = OrderedDict()
+        self._flights: dict[bytes, _Flight] = {}
+        self._client: httpx2.AsyncClient | None = None
+        self.introspections = 0  # requests sent to the endpoint (for tests and the start-up check)
+
+    @contextlib.asynccontextmanager
+    async def running(self, transport: httpx2.AsyncBaseTransport | None = None) -> AsyncIterator[None]:
+        """Own one HTTP client to the introspection endpoint for as long as the app runs."""
+        async with httpx2.AsyncClient(
+            transport=transport, timeout=self._timeout_s, follow_redirects=False
+        ) as client:
+            self._client = client
+            try:
+                yield
+            finally:
+                self._client = None
+
+    def cached_tokens(self) -> int:
+        return len(self._cache)
+
+    async def verify(self, token: str) -> Caller | None:
+        """The token's caller; None when the token must be refused; IntrospectionUnavailable otherwise."""
+        answer = await self._answer(hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest(), token)
+        if not self._acceptable(answer):
+            return None
+        assert answer.sub is not None
+        return Caller(
+            name=answer.sub,
+            user_id=answer.sub,
+            email=answer.email,
+            client_id=answer.client_id,
+            scopes=answer.scopes,
+        )
+
+    def _acceptable(self, answer: Answer) -> bool:
+        # Checked on every use, a cached answer included: it may have expired since it was stored.
+        return (
+            answer.active
+            and answer.sub is not None
+            and answer.exp is not None
+            and answer.exp > self._clock()
+            and any(same_url(aud, self.resource_url) for aud in answer.audiences)
+            and (answer.issuer is None or same_url(answer.issuer, self.issuer))
+        )
+
+    async def _answer(self, digest: bytes, token: str) -> Answer:
+        while True:
+            cached = self._cache.get(digest)
+            if cached is not None:
+                if cached.until > self._clock():
+                    self._cache.move_to_end(digest)
+                    return cached.answer
+                del self._cache[digest]
+            flight = self._flights.get(digest)
+            if flight is None:
+                return await self._lead(digest, token)
+            await flight.done.wait()
+            if flight.error is not None:
+                raise IntrospectionUnavailable(flight.error.reason)
+            if flight.answer is not None:
+                return flight.answer
+            # The one asking was cancelled (its client went away): ask again, maybe as the leader.
+
+    async def _lead(self, digest: bytes, token: str) -> Answer:
+        flight = self._flights[digest] = _Flight()
+        try:
+            answer = await self._introspect(token)
+            flight.answer = answer
+            self._remember(digest, answer)
+            return answer
+        except IntrospectionUnavailable as exc:
+            flight.error = exc
+            raise
+        finally:
+            del self._flights[digest]
+            flight.done.set()
+
+    def _remember(self, digest: bytes, answer: Answer) -> None:
+        until = self._clock() + self._cache_s
+        if answer.exp is not None:
+            until = min(until, answer.exp)
+        if until <= self._clock():
+            return
+        self._cache[digest] = _Cached(answer, until)
+        self._cache.move_to_end(digest)
+        while len(self._cache) > self._max_cached:
+            self._cache.popitem(last=False)
+
+    async def _introspect(self, token: str) -> Answer:
+        if self._client is None:
+            raise IntrospectionUnavailable("the introspection client is not running")
+        self.introspections += 1
+        try:
+            response = await self._client.post(
+                self.endpoint,
+                data={"token": token},
+                auth=self._credentials,
+                headers={"accept": "application/json"},
+            )
+        except httpx2.TimeoutException as exc:
+            raise self._unavailable("PropelAuth's introspection endpoint did not answer in time") from exc
+        except httpx2.HTTPError as exc:
+            raise self._unavailable(
+                f"PropelAuth's introspection endpoint is unreachable ({type(exc).__name__})"
+            ) from exc
+        if response.status_code in (401, 403):
+            raise self._unavailable(
+                "PropelAuth refused the introspection client id/secret "
+                "(PROPELAUTH_MCP_INTROSPECTION_CLIENT_ID / _SECRET)",
+                status=response.status_code,
+            )
+        if response.status_code != 200:
+            raise self._unavailable(
+                f"PropelAuth's introspection endpoint answered HTTP {response.status_code}",
+                status=response.status_code,
+            )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise self._unavailable("the introspection answer is not JSON") from exc
+        try:
+            return Answer.parse(body)
+        except IntrospectionUnavailable as exc:
+            raise self._unavailable(exc.reason) from None
+
+    def _unavailable(self, reason: str, *, status: int | None = None) -> IntrospectionUnavailable:
+        _log.warning("introspection_unavailable", reason=reason, status=status, endpoint=self.endpoint)
+        return IntrospectionUnavailable(reason)
