@@ -7,7 +7,9 @@ paths, so they are never taken for an id.
 
 from __future__ import annotations
 
+import secrets
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 
 from starlette.applications import Starlette
@@ -22,11 +24,22 @@ from sandbox import (
     magic_links,
     memberships,
     migration,
+    oauth,
+    oauth_authorize,
+    oauth_register,
+    oauth_token,
     orgs,
     sso,
     users,
 )
 from sandbox.gate import SandboxGate
+from sandbox.oauth_config import (
+    DEFAULT_OAUTH_SCOPES,
+    DEFAULT_TOKEN_TTL_S,
+    OAUTH_BASE,
+    OAuthServer,
+    OAuthSettings,
+)
 from sandbox.state import Sandbox
 from sandbox.store import Store
 from sandbox.web import API
@@ -141,20 +154,50 @@ def _routes() -> list[Route]:
         ),
         Route(magic_links.MAGIC_LINK_PATH, magic_links.redeem_magic_link, methods=["GET"]),
         Route(sso.SAML_SETUP_PATH, sso.open_saml_setup_link, methods=["GET"]),
+        # the OAuth 2.1 authorization server for MCP (issuer {auth_url}/oauth/2.1; no API key)
+        *[Route(path, oauth.authorization_server_metadata, methods=["GET"]) for path in oauth.METADATA_PATHS],
+        Route(oauth_authorize.AUTHORIZE_PATH, oauth_authorize.authorize, methods=["GET", "POST"]),
+        Route(f"{OAUTH_BASE}/register", oauth_register.register_client, methods=["POST"]),
+        Route(f"{OAUTH_BASE}/token", oauth_token.token, methods=["POST"]),
+        Route(f"{OAUTH_BASE}/revoke", oauth_token.revoke, methods=["POST"]),
+        Route(f"{OAUTH_BASE}/introspect", oauth.introspect, methods=["POST"]),
+        Route(oauth.INTROSPECTIONS_PATH, oauth.introspection_counts, methods=["GET"]),
     ]
 
 
 def create_app(
-    *, api_key: str, db_path: str = ":memory:", auth_url: str = "http://localhost:8787", seed: bool = False
+    *,
+    api_key: str,
+    db_path: str = ":memory:",
+    auth_url: str = "http://localhost:8787",
+    seed: bool = False,
+    oauth_introspection_credentials: tuple[str, str] | None = None,
+    oauth_auto_approve: str | None = None,
+    oauth_scopes: Sequence[str] = DEFAULT_OAUTH_SCOPES,
+    oauth_token_ttl_s: int = DEFAULT_TOKEN_TTL_S,
 ) -> Starlette:
     """The sandbox as an ASGI app. The store opens here; whoever built the app closes it.
 
     `with contextlib.closing(app.state.sandbox): ...` around serving it (or using it in process).
     Not the ASGI lifespan: one app may be entered many times in process (a test client per case).
     With `seed=True` the demo data is loaded only into a new, empty store.
+    The OAuth authorization server: introspection credentials (generated when not given; read
+    them at `app.state.oauth.settings`), the email of a user to sign in at once (None: a sign-in
+    page), the scopes it grants and the access token lifetime.
     """
     if not api_key:
         raise ValueError("the sandbox needs a non-empty API key")
+    client_id, client_secret = oauth_introspection_credentials or (
+        f"sandbox-introspection-{secrets.token_hex(4)}",
+        secrets.token_urlsafe(32),
+    )
+    oauth_settings = OAuthSettings(
+        introspection_client_id=client_id,
+        introspection_client_secret=client_secret,
+        scopes=tuple(dict.fromkeys(oauth_scopes)),
+        auto_approve_email=oauth_auto_approve,
+        token_ttl_s=oauth_token_ttl_s,
+    )
     store = Store(db_path)
     with ExitStack() as on_failure:  # a failed seed does not leave the database open
         on_failure.callback(store.close)
@@ -168,4 +211,5 @@ def create_app(
     # Trailing slashes matter on the real service: no redirect from /user to /user/.
     app.router.redirect_slashes = False
     app.state.sandbox = sandbox
+    app.state.oauth = OAuthServer(oauth_settings)
     return app

@@ -12,7 +12,7 @@ import secrets
 import sys
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import socket
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import uvicorn
 
     from sandbox.state import Sandbox
+
+from sandbox.oauth_config import DEFAULT_OAUTH_SCOPES, DEFAULT_TOKEN_TTL_S, OAuthSettings, issuer_of
 
 logger = logging.getLogger("sandbox")
 
@@ -36,7 +38,8 @@ def default_db_path() -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="propelauth-mcp sandbox",
-        description="Run a local emulator of the PropelAuth Backend API.",
+        description="Run a local emulator of the PropelAuth Backend API"
+        " and its OAuth 2.1 authorization server for MCP.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"interface to bind (default {DEFAULT_HOST})")
     parser.add_argument(
@@ -56,7 +59,54 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="act as a project without organizations: 426 on org, membership and invite endpoints",
     )
+    oauth = parser.add_argument_group(
+        "OAuth 2.1 authorization server for MCP (issuer AUTH_URL/oauth/2.1, as PropelAuth's MCP page sets up)"
+    )
+    oauth.add_argument(
+        "--introspection-credentials",
+        metavar="ID:SECRET",
+        help="the client id and secret resource servers introspect tokens with (default: generate, print)",
+    )
+    oauth.add_argument(
+        "--oauth-auto-approve",
+        metavar="EMAIL",
+        help="sign this sandbox user in at once on authorize (tests, demos; default off: a sign-in page)",
+    )
+    oauth.add_argument(
+        "--oauth-scopes",
+        metavar="A,B",
+        default=",".join(DEFAULT_OAUTH_SCOPES),
+        help=f"comma-separated scopes the server grants (default {','.join(DEFAULT_OAUTH_SCOPES)})",
+    )
+    oauth.add_argument(
+        "--oauth-token-ttl",
+        metavar="SECONDS",
+        type=int,
+        default=DEFAULT_TOKEN_TTL_S,
+        help=f"access token lifetime (default {DEFAULT_TOKEN_TTL_S})",
+    )
     return parser
+
+
+def oauth_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The create_app keywords of the OAuth flags; ValueError says which flag is wrong."""
+    credentials = None
+    if args.introspection_credentials is not None:
+        client_id, sep, secret = args.introspection_credentials.partition(":")
+        if not sep or not client_id or not secret:
+            raise ValueError("--introspection-credentials: expected ID:SECRET, both non-empty")
+        credentials = (client_id, secret)
+    scopes = [scope.strip() for scope in args.oauth_scopes.split(",") if scope.strip()]
+    if not scopes:
+        raise ValueError("--oauth-scopes: expected at least one scope")
+    if args.oauth_token_ttl <= 0:
+        raise ValueError("--oauth-token-ttl: expected a positive number of seconds")
+    return {
+        "oauth_introspection_credentials": credentials,
+        "oauth_auto_approve": args.oauth_auto_approve,
+        "oauth_scopes": scopes,
+        "oauth_token_ttl_s": args.oauth_token_ttl,
+    }
 
 
 def apply_project_switches(sandbox: Sandbox, args: argparse.Namespace) -> None:
@@ -73,6 +123,11 @@ def main(argv: list[str]) -> int:
     except ValueError as exc:
         sys.stderr.write(f"propelauth-mcp sandbox: --rate-limit: {exc}\n")
         return 2
+    try:
+        oauth = oauth_options(args)
+    except ValueError as exc:
+        sys.stderr.write(f"propelauth-mcp sandbox: {exc}\n")
+        return 2
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     db_path = args.db or default_db_path()
@@ -85,12 +140,24 @@ def main(argv: list[str]) -> int:
 
     from sandbox.app import create_app
 
-    app = create_app(api_key=api_key, db_path=db_path, auth_url=args.auth_url or base_url, seed=args.seed)
+    try:
+        app = create_app(
+            api_key=api_key, db_path=db_path, auth_url=args.auth_url or base_url, seed=args.seed, **oauth
+        )
+    except ValueError as exc:  # e.g. a scope with a space or quote in it
+        sys.stderr.write(f"propelauth-mcp sandbox: {exc}\n")
+        return 2
     app.state.sandbox.rate_limit = rate_limit
     apply_project_switches(app.state.sandbox, args)
     # log_config=None: uvicorn's default config sends access logs to stdout.
     config = uvicorn.Config(app, host=args.host, port=args.port, log_config=None, access_log=False)
-    server = _announcing_server(config, _announcement(base_url, db_path, None if args.api_key else api_key))
+    announcement = _announcement(base_url, db_path, None if args.api_key else api_key)
+    announcement += "\n" + oauth_announcement(
+        app.state.sandbox.auth_url,
+        app.state.oauth.settings,
+        generated=oauth["oauth_introspection_credentials"] is None,
+    )
+    server = _announcing_server(config, announcement)
     with closing(app.state.sandbox):  # the database is closed at shutdown, however the server ends
         server.run()
     return 0 if server.started else 1
@@ -103,6 +170,22 @@ def _announcement(base_url: str, db_path: str, generated_key: str | None) -> str
     ]
     if generated_key is not None:
         lines.append(f"  generated API key: {generated_key} (pass --api-key to choose one)")
+    return "\n".join(lines)
+
+
+def oauth_announcement(auth_url: str, settings: OAuthSettings, *, generated: bool) -> str:
+    """The OAuth lines of the start-up message: the secret only when it was generated here."""
+    lines = [
+        f"  OAuth 2.1 issuer: {issuer_of(auth_url)} (scopes: {' '.join(settings.scopes)})",
+        f"  introspection client id: {settings.introspection_client_id}",
+    ]
+    if generated:
+        lines.append(
+            f"  generated introspection secret: {settings.introspection_client_secret}"
+            " (pass --introspection-credentials ID:SECRET to choose them)"
+        )
+    approve = settings.auto_approve_email
+    lines.append(f"  authorize signs in {approve} at once" if approve else "  authorize shows a sign-in page")
     return "\n".join(lines)
 
 
