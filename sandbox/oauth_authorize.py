@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -204,10 +204,17 @@ async def _finish(sandbox: Sandbox, oauth: OAuthServer, request: Request) -> Res
     except BadRequest as refused:
         raise Untrusted(refused.description) from None
     nonce, user_id = form.pop("nonce", ""), form.pop("user_id", None)
+    granted = form.pop("granted_scope", None)
     pairs = [(name, value) for name, value in form.items() if name in _CARRIED]
     authorize_request = _parsed(pairs, oauth)
     if not oauth.store.take_nonce(nonce, authorize_request.form_digest(), sandbox.now()):
         raise Untrusted("This sign-in form has expired or was already used: start the sign-in again")
+    if granted is not None:  # the person consents to some of the requested scopes (RFC 6749 3.3)
+        chosen = tuple(scope for scope in authorize_request.scopes if scope in granted.split())
+        if not chosen or not set(granted.split()) <= set(authorize_request.scopes):
+            refused = Refused("invalid_scope", "grant one or more of the requested scopes, and no other")
+            return _error_redirect(sandbox, authorize_request.redirect_uri, authorize_request.state, refused)
+        authorize_request = replace(authorize_request, scopes=chosen)
     return _signed_in(sandbox, oauth, authorize_request, user_id)
 
 

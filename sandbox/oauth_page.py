@@ -53,6 +53,11 @@ def sign_in_page(
         f"{escape(_display_name(user))} &lt;{escape(user['email'])}&gt;</button></li>"
         for user in users
     )
+    # The person may grant fewer scopes than asked for (RFC 6749 3.3): a text field, the requested ones in it.
+    grant = (
+        "<p><label>Scopes to grant (remove any you do not consent to): "
+        f'<input type="text" name="granted_scope" value="{escape(" ".join(scopes))}"></label></p>'
+    )
     choice = (
         f"<ul>\n{buttons}\n</ul>"
         if users
@@ -61,7 +66,8 @@ def sign_in_page(
     body = (
         "<h1>PropelAuth sandbox: sign in</h1>\n"
         f"<p>{escape(client_name or 'An MCP client')} asks for {escape(' '.join(scopes))}"
-        f" on {escape(resource)}. Choose the user to sign in as:</p>\n"
-        f'<form method="post" action="{escape(action)}">\n{hidden}\n{choice}\n</form>'
+        f" on {escape(resource)}.</p>\n"
+        f'<form method="post" action="{escape(action)}">\n{hidden}\n{grant}\n'
+        f"<p>Choose the user to sign in as:</p>\n{choice}\n</form>"
     )
     return HTMLResponse(_document("PropelAuth sandbox: sign in", body), headers=_HEADERS)

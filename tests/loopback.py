@@ -11,17 +11,30 @@ import uvicorn
 from starlette.types import ASGIApp
 
 
+def listening_socket() -> socket.socket:
+    """A socket listening on 127.0.0.1:<free port>: its URL is known before the app that serves it is
+    built (an OAuth resource and its authorization server name their own URLs)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 @asynccontextmanager
-async def serve_on_loopback(app: ASGIApp, *, graceful_shutdown_s: float | None = None) -> AsyncIterator[str]:
-    """Serve `app` on 127.0.0.1:<free port>; the socket listens before uvicorn starts: no readiness wait.
+async def serve_on_loopback(
+    app: ASGIApp, *, graceful_shutdown_s: float | None = None, sock: socket.socket | None = None
+) -> AsyncIterator[str]:
+    """Serve `app` on 127.0.0.1:<free port> (or on `sock`); the socket listens before uvicorn starts:
+    no readiness wait.
 
     `graceful_shutdown_s` bounds the wait for requests still running at the end (a sandbox fault may
     hold one for longer than the test cares to wait).
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    port = sock.getsockname()[1]
+    sock = sock or listening_socket()
     config = uvicorn.Config(
         app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=graceful_shutdown_s
     )
@@ -38,7 +51,7 @@ async def serve_on_loopback(app: ASGIApp, *, graceful_shutdown_s: float | None =
         async with anyio.create_task_group() as tg:
             tg.start_soon(run)
             try:
-                yield f"http://127.0.0.1:{port}"
+                yield url_of(sock)
             finally:
                 server.should_exit = True
                 with anyio.fail_after(10):

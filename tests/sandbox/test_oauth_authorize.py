@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
+import httpx2
 import pytest
 
 from tests.sandbox.oauth_testkit import (
@@ -193,3 +195,29 @@ async def test_the_sign_in_page_escapes_a_hostile_user_name() -> None:
     assert "<script>" not in page.text and "<img" not in page.text and "<b>" not in page.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img" in page.text
     assert re.search(r"default-src 'none'", page.headers["content-security-policy"])
+
+
+async def consent(s: Any, granted: str, *, scope: str = "read:users admin:users") -> httpx2.Response:
+    """Sign the page's one user in, asking for `scope` and granting `granted` on the page."""
+    client_id = (await register(s.http))["client_id"]
+    verifier, challenge = pkce()
+    params = authorize_params(client_id, challenge, scope=scope)
+    form = _form((await s.http.get("/oauth/2.1/authorize", params=params)).text)
+    posted = await s.http.post(
+        "/oauth/2.1/authorize", data={**form.hidden, "granted_scope": granted, "user_id": form.user_ids[0]}
+    )
+    if posted.status_code != 302 or "code=" not in posted.headers["location"]:
+        return posted
+    return await exchange(s.http, client_id, redirect_query(posted)["code"], verifier)
+
+
+async def test_the_person_may_grant_fewer_scopes_than_the_client_asked_for() -> None:
+    async with oauth_sandbox(oauth_auto_approve=None) as s:
+        token = await consent(s, "read:users")
+    assert token.json()["scope"] == "read:users"
+
+
+async def test_granting_no_scope_or_one_not_asked_for_redirects_with_invalid_scope() -> None:
+    async with oauth_sandbox(oauth_auto_approve=None) as s:
+        refused = [await consent(s, granted, scope="read:users") for granted in ("", "admin:users")]
+    assert [redirect_query(r)["error"] for r in refused] == ["invalid_scope", "invalid_scope"]
