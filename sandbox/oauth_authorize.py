@@ -212,8 +212,8 @@ async def _finish(sandbox: Sandbox, oauth: OAuthServer, request: Request) -> Res
     if granted is not None:  # the person consents to some of the requested scopes (RFC 6749 3.3)
         chosen = tuple(scope for scope in authorize_request.scopes if scope in granted.split())
         if not chosen or not set(granted.split()) <= set(authorize_request.scopes):
-            refused = Refused("invalid_scope", "grant one or more of the requested scopes, and no other")
-            return _error_redirect(sandbox, authorize_request.redirect_uri, authorize_request.state, refused)
+            wrong = Refused("invalid_scope", "grant one or more of the requested scopes, and no other")
+            return _error_redirect(sandbox, authorize_request.redirect_uri, authorize_request.state, wrong)
         authorize_request = replace(authorize_request, scopes=chosen)
     return _signed_in(sandbox, oauth, authorize_request, user_id)
 
