@@ -40,9 +40,9 @@ def production_python() -> Path:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(PROD_ENV), "UV_COMPILE_BYTECODE": "1"}
     uv = os.environ.get("UV", "uv")  # `uv run` tells its children where the uv binary is
     # --no-editable: the project is installed (and compiled) like any package, as users get it.
-    subprocess.run(
-        [uv, "sync", "--locked", "--no-dev", "--no-editable", "--quiet"], cwd=ROOT, env=env, check=True
-    )
+    # --reinstall-package: uv would keep an installed build whose version is unchanged, not this checkout.
+    sync = ["sync", "--locked", "--no-dev", "--no-editable", "--reinstall-package", "propelauth-mcp"]
+    subprocess.run([uv, *sync, "--quiet"], cwd=ROOT, env=env, check=True)
     return PROD_ENV / "bin" / "python"
 
 
