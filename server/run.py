@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from server.app import create_server
 from server.audit import AuditTrail, SecretScrubber
 from server.console import say
+from server.in_process_sandbox import LazySandboxApp
 from server.logs import configure_logging
 from server.sealing import request_state_keys
 from server.settings import Settings
@@ -25,14 +26,12 @@ SANDBOX_AUTH_URL = "http://sandbox.localhost"
 
 
 def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.ASGITransport]:
-    """Wire the HTTP client to the in-process sandbox app: no port, no network."""
-    from sandbox import create_app
-
+    """Wire the HTTP client to the in-process sandbox app: no port, no network, built on first request."""
     db = settings.sandbox_db_path
     if db != ":memory:":
         Path(db).parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(24)  # in-process only; never leaves this process
-    app = create_app(api_key=key, db_path=db, auth_url=SANDBOX_AUTH_URL, seed=True)
+    app = LazySandboxApp(api_key=key, db_path=db, auth_url=SANDBOX_AUTH_URL)
     wired = settings.model_copy(
         update={"auth_url": SANDBOX_AUTH_URL, "api_key": SecretStr(key), "api_base_url": None}
     )
@@ -106,10 +105,13 @@ def serve(settings: Settings) -> int:
             from server.stdio import serve_stdio
 
             serve_audited = partial(serve_stdio, audit=audit)
-            anyio.run(serve_with_startup_check, serve_audited, server, settings, transport)
+            if settings.sandbox:  # built here with the key the check would test: it could only say OK
+                anyio.run(serve_audited, server)
+            else:
+                anyio.run(serve_with_startup_check, serve_audited, server, settings, transport)
     finally:
         audit.close()
         if isinstance(transport, httpx2.ASGITransport):  # the in-process sandbox: its database closes
             sandbox: Any = transport.app
-            sandbox.state.sandbox.close()
+            sandbox.close()
     return 0

@@ -65,7 +65,7 @@ FORBIDDEN = {
 # The server reaches the sandbox in two places only, both inside the function that needs it, so a
 # server against a real PropelAuth never loads it: the --sandbox wiring, and the `sandbox` sub-command.
 ALLOWED_SERVER_TO_SANDBOX = {
-    Import("sandbox", "server/run.py", lazy=True),
+    Import("sandbox", "server/in_process_sandbox.py", lazy=True),
     Import("sandbox.standalone", "server/cli.py", lazy=True),
 }
 
