@@ -29,13 +29,30 @@ def sandbox_transport(settings: Settings) -> tuple[Settings, httpx2.ASGITranspor
     """Wire the HTTP client to the in-process sandbox app: no port, no network, built on first request."""
     db = settings.sandbox_db_path
     if db != ":memory:":
-        Path(db).parent.mkdir(parents=True, exist_ok=True)
+        usable_database_path(Path(db))
     key = secrets.token_urlsafe(24)  # in-process only; never leaves this process
     app = LazySandboxApp(api_key=key, db_path=db, auth_url=SANDBOX_AUTH_URL)
     wired = settings.model_copy(
         update={"auth_url": SANDBOX_AUTH_URL, "api_key": SecretStr(key), "api_base_url": None}
     )
     return wired, httpx2.ASGITransport(app=app)
+
+
+def usable_database_path(path: Path) -> None:
+    """Refuse, at start-up, a sandbox database path that cannot be opened (the database itself opens on
+    the first tool call, so a bad path would otherwise fail every call instead of the start)."""
+    problem = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        problem = f"cannot create its directory ({exc.strerror or exc})"
+    else:
+        if path.is_dir():
+            problem = "it is a directory"
+        elif not os.access(path if path.exists() else path.parent, os.R_OK | os.W_OK):
+            problem = "it is not readable and writable by this user"
+    if problem:
+        raise ValueError(f"PROPELAUTH_MCP_SANDBOX_DB (--sandbox-db) {path}: {problem}")
 
 
 def build(settings: Settings) -> tuple[Settings, AuditTrail, httpx2.AsyncBaseTransport | None]:

@@ -70,3 +70,25 @@ def test_a_stdio_server_on_the_sandbox_runs_no_start_up_check(tmp_path: Path) ->
     assert done.returncode == 0 and [a.get("id") for a in answers] == [1, 2] and answers[1]["result"]["tools"]
     assert "start-up check" not in done.stderr and "in-process sandbox" in done.stderr
     assert not (tmp_path / "s.db").exists()  # tools/list alone never opened it
+
+
+def test_a_sandbox_database_path_that_cannot_be_opened_stops_the_start_with_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    from server.cli import EXIT_CONFIG, main
+
+    assert main(["--sandbox", "--sandbox-db", str(tmp_path), "--audit-log", str(tmp_path / "a.jsonl")]) == (
+        EXIT_CONFIG
+    )
+
+
+def test_usable_database_path_names_the_setting_and_the_problem(tmp_path: Path) -> None:
+    from server.run import usable_database_path
+
+    with pytest.raises(ValueError, match=r"PROPELAUTH_MCP_SANDBOX_DB .*: it is a directory"):
+        usable_database_path(tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="cannot create its directory"):
+        usable_database_path(tmp_path / "file" / "sandbox.db")
+    usable_database_path(tmp_path / "new" / "sandbox.db")  # a new file in a new directory is fine
+    assert (tmp_path / "new").is_dir()
