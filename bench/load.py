@@ -160,13 +160,16 @@ def main() -> int:
         "then per-call latency against the static-token mode, alternating",
     )
     parser.add_argument(
-        "--rounds", type=int, default=10, help="--auth propelauth: alternating rounds of 20 calls per mode"
+        "--sequential",
+        type=int,
+        default=200,
+        help="--auth propelauth: sequential calls per mode for the per-call comparison",
     )
     args = parser.parse_args()
     if args.auth == "propelauth":
         from load_oauth import run_oauth
 
-        return anyio.run(run_oauth, args.clients, args.calls, args.rounds)
+        return anyio.run(run_oauth, args.clients, args.calls, args.sequential)
     return anyio.run(run, args.clients, args.calls, args.bursts)
 
 

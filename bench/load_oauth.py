@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 import statistics
 import tempfile
 import time
@@ -37,7 +38,7 @@ from mcp.client.streamable_http import streamable_http_client
 CACHE_S = 60.0  # the server's default PROPELAUTH_MCP_INTROSPECTION_CACHE
 MAX_RATIO = 1.2
 SCOPE = "read:users"  # enough for fetch_user_by_id (read-only under read:users=read-only)
-CALLS_PER_ROUND = 20
+LOADED_BURSTS = 2  # per mode, after the sequential calls; which goes first alternates
 
 
 def new_audit_records(path: Path, skip: int) -> list[dict[str, Any]]:
@@ -90,10 +91,10 @@ async def introspections(base: str) -> dict[str, int]:
 
 
 async def alternating(
-    static_url: str, oauth_url: str, oauth_token: str, user_id: str, rounds: int
+    static_url: str, oauth_url: str, oauth_token: str, user_id: str, pairs: int
 ) -> tuple[list[float], list[float], list[str]]:
-    """Sequential calls in rounds, alternating the two servers (and which goes first) under the same
-    machine load: (static-token latencies ms, OAuth latencies ms, errors)."""
+    """`pairs` pairs of sequential calls, one to each server (which goes first alternates), so both see
+    the same machine load: (static-token latencies ms, OAuth latencies ms, errors)."""
     latencies: dict[str, list[float]] = {"static": [], "oauth": []}
     errors: list[str] = []
     async with (
@@ -103,14 +104,13 @@ async def alternating(
         Client(streamable_http_client(oauth_url, http_client=oauth_http)) as oauth_client,
     ):
         modes = [("static", static_client), ("oauth", oauth_client)]
-        for round_number in range(rounds):
-            for mode, client in modes if round_number % 2 == 0 else modes[::-1]:
-                for _ in range(CALLS_PER_ROUND):
-                    started = time.perf_counter()
-                    result = await client.call_tool("fetch_user_by_id", {"user_id": user_id})
-                    latencies[mode].append((time.perf_counter() - started) * 1000)
-                    if result.is_error:
-                        errors.append(f"{mode}: {result.content}")
+        for pair in range(pairs):
+            for mode, client in modes if pair % 2 == 0 else modes[::-1]:
+                started = time.perf_counter()
+                result = await client.call_tool("fetch_user_by_id", {"user_id": user_id})
+                latencies[mode].append((time.perf_counter() - started) * 1000)
+                if result.is_error:
+                    errors.append(f"{mode}: {result.content}")
     return latencies["static"], latencies["oauth"], errors
 
 
@@ -131,7 +131,7 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-async def run_oauth(clients: int, calls: int, rounds: int) -> int:
+async def run_oauth(clients: int, calls: int, sequential: int) -> int:
     port = free_port()
     with standalone_sandbox(OAUTH_SANDBOX_ARGS) as base, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -139,8 +139,14 @@ async def run_oauth(clients: int, calls: int, rounds: int) -> int:
         *callers, warmer = await sign_in_callers(
             base, oauth_extra["PROPELAUTH_MCP_RESOURCE_URL"], clients + 1
         )
+        # One static token per caller, as each OAuth caller has its own: the server shares its request
+        # slots out per caller, so 20 clients on one token would wait on each other.
+        static_tokens = {"bench": TOKEN} | {
+            f"bench-{n}": f"bench-{n}-{secrets.token_urlsafe(24)}" for n in range(1, clients)
+        }
+        static_env = {"PROPELAUTH_MCP_TOKENS": ",".join(f"{k}={v}" for k, v in static_tokens.items())}
         with (
-            http_server(tmp / "static", base) as static,
+            http_server(tmp / "static", base, extra_env=static_env) as static,
             http_server(tmp / "oauth", base, port=port, extra_env=oauth_extra) as oauth,
         ):
             audit = tmp / "oauth" / "audit.jsonl"
@@ -157,19 +163,34 @@ async def run_oauth(clients: int, calls: int, rounds: int) -> int:
                 for record in new_audit_records(audit, before)
                 if record.get("kind") == "outcome" and record.get("tool") == "fetch_user_by_id"
             ]
+            burst_wall = time.monotonic() - started
+            after_burst = await introspections(base)
             first = callers[0]
             static_ms, oauth_ms, compare_errors = await alternating(
-                static.url, oauth.url, first.access_token, first.user_id, rounds
+                static.url, oauth.url, first.access_token, first.user_id, sequential
             )
+            # Under load too (shown, not judged: 2 shared cores make bursts noisy): alternating bursts.
+            loaded: dict[str, list[float]] = {"static": [], "oauth": []}
+            both = [
+                ("static", static, list(static_tokens.values())),
+                ("oauth", oauth, [caller.access_token for caller in callers]),
+            ]
+            for n in range(LOADED_BURSTS):
+                for mode, server, tokens in both if n % 2 == 0 else both[::-1]:
+                    pairs = [(token, caller.user_id) for token, caller in zip(tokens, callers, strict=True)]
+                    _, more_errors, more_latencies, _ = await burst_of(server, pairs, calls)
+                    compare_errors += [f"{mode} burst: {error}" for error in more_errors]
+                    loaded[mode] += more_latencies
             elapsed = time.monotonic() - started
-            counts = await introspections(base)
+            at_end = await introspections(base)
     total = clients * calls
     problems = misnamed(records, callers, calls)
-    per_token = [counts.get(token_key(caller.access_token), 0) for caller in callers]
-    allowed = 1 + math.floor(elapsed / CACHE_S)  # cache periods the callers' tokens were used in
+    burst_counts = [after_burst.get(token_key(caller.access_token), 0) for caller in callers]
+    end_counts = [at_end.get(token_key(caller.access_token), 0) for caller in callers]
+    periods = math.ceil(elapsed / CACHE_S)  # cache periods the callers' tokens were used in
     calls_ok = not errors
     audit_ok = len(records) == total and not problems
-    introspection_ok = max(per_token) <= allowed
+    introspection_ok = burst_wall < CACHE_S and max(burst_counts) <= 1 and max(end_counts) <= periods
     ratio = statistics.median(oauth_ms) / statistics.median(static_ms)
     overhead_ok = ratio <= MAX_RATIO and not compare_errors
     print(
@@ -186,16 +207,21 @@ async def run_oauth(clients: int, calls: int, rounds: int) -> int:
         f"p99 {statistics.quantiles(latencies, n=100)[98]:.1f}, max {max(latencies):.1f}"
     )
     print(
-        f"  introspections: {sum(per_token)} for {clients} tokens, at most {max(per_token)} per token "
-        f"(allowed {allowed} per token: one per {CACHE_S:.0f} s cache period, tokens used for "
-        f"{elapsed:.1f} s)   {verdict(introspection_ok)}"
+        f"  introspections: {sum(burst_counts)} for {clients} tokens after the burst, at most "
+        f"{max(burst_counts)} per token; {sum(end_counts)} after {elapsed:.1f} s of use, at most "
+        f"{max(end_counts)} per token (allowed 1 per token per {CACHE_S:.0f} s cache period)   "
+        f"{verdict(introspection_ok)}"
     )
-    print(
-        f"per call, one caller, {rounds} alternating rounds of {CALLS_PER_ROUND} sequential calls per mode:"
-    )
+    print(f"per call: {sequential} sequential calls per mode from one caller, alternating call by call:")
     print(f"  static token: median {statistics.median(static_ms):.2f} ms, p95 {p95(static_ms):.2f} ms")
     print(f"  OAuth:        median {statistics.median(oauth_ms):.2f} ms, p95 {p95(oauth_ms):.2f} ms")
     print(f"  ratio of medians {ratio:.2f} (allowed {MAX_RATIO})   {verdict(overhead_ok)}")
+    loaded_ratio = statistics.median(loaded["oauth"]) / statistics.median(loaded["static"])
+    print(
+        f"under load, {LOADED_BURSTS} alternating bursts of {total} concurrent calls per mode "
+        f"(shown, not judged): median static {statistics.median(loaded['static']):.0f} ms, OAuth "
+        f"{statistics.median(loaded['oauth']):.0f} ms, ratio {loaded_ratio:.2f}"
+    )
     for error in [*errors, *compare_errors, *problems][:5]:
         print(f"  error: {error}")
     ok = calls_ok and audit_ok and introspection_ok and overhead_ok
