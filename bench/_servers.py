@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,10 @@ INITIALIZE_PARAMS = {  # what the benchmarks' own JSON-RPC clients send to start
 }
 API_KEY = "bench-" + secrets.token_urlsafe(24)
 TOKEN = "bench-" + secrets.token_urlsafe(24)
+INTROSPECTION_ID = "bench-introspection"
+INTROSPECTION_SECRET = "bench-" + secrets.token_urlsafe(24)
+OAUTH_SCOPES = ("read:users", "admin:users")
+SCOPE_POLICIES = "read:users=read-only;admin:users=all"
 
 
 def free_port() -> int:
@@ -32,8 +36,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The sandbox's OAuth 2.1 authorization server as --auth propelauth needs it (sign-in by its page).
+OAUTH_SANDBOX_ARGS = (
+    "--introspection-credentials",
+    f"{INTROSPECTION_ID}:{INTROSPECTION_SECRET}",
+    "--oauth-scopes",
+    ",".join(OAUTH_SCOPES),
+)
+
+
 @contextmanager
-def standalone_sandbox() -> Iterator[str]:
+def standalone_sandbox(extra_args: Sequence[str] = ()) -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -49,6 +62,7 @@ def standalone_sandbox() -> Iterator[str]:
             "--db",
             ":memory:",
             "--seed",
+            *extra_args,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -82,6 +96,24 @@ def server_env(tmp: Path, sandbox_url: str) -> dict[str, str]:
     }
 
 
+def oauth_env(port: int) -> dict[str, str]:
+    """--auth propelauth on a fixed port: its resource URL must be known before it starts."""
+    return {
+        "PROPELAUTH_MCP_AUTH": "propelauth",
+        "PROPELAUTH_MCP_RESOURCE_URL": f"http://127.0.0.1:{port}/mcp",
+        "PROPELAUTH_MCP_SCOPES": SCOPE_POLICIES,
+        "PROPELAUTH_MCP_INTROSPECTION_CLIENT_ID": INTROSPECTION_ID,
+        "PROPELAUTH_MCP_INTROSPECTION_CLIENT_SECRET": INTROSPECTION_SECRET,
+    }
+
+
+def _without_tokens(env: dict[str, str]) -> dict[str, str]:
+    # --auth propelauth refuses static tokens alongside: callers sign in instead.
+    if env.get("PROPELAUTH_MCP_AUTH") == "propelauth":
+        env.pop("PROPELAUTH_MCP_TOKENS", None)
+    return env
+
+
 @dataclass
 class HttpServer:
     url: str
@@ -89,10 +121,12 @@ class HttpServer:
 
 
 @contextmanager
-def http_server(tmp: Path, sandbox_url: str) -> Iterator[HttpServer]:
+def http_server(
+    tmp: Path, sandbox_url: str, *, port: int = 0, extra_env: dict[str, str] | None = None
+) -> Iterator[HttpServer]:
     proc = subprocess.Popen(
-        [str(BIN / "propelauth-mcp"), "--transport", "http", "--port", "0", "--max-in-flight", "64"],
-        env=server_env(tmp, sandbox_url),
+        [str(BIN / "propelauth-mcp"), "--transport", "http", "--port", str(port), "--max-in-flight", "64"],
+        env=_without_tokens({**server_env(tmp, sandbox_url), **(extra_env or {})}),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -100,11 +134,13 @@ def http_server(tmp: Path, sandbox_url: str) -> Iterator[HttpServer]:
     try:
         assert proc.stderr is not None
         url = None
+        said = []
         for line in proc.stderr:
+            said.append(line)
             if match := re.search(r"serving MCP over HTTP at (\S+/mcp)", line):
                 url = match.group(1)
                 break
-        assert url, "the HTTP server did not start"
+        assert url, "the HTTP server did not start: " + "".join(said[-5:])
         drain = __import__("threading").Thread(target=lambda: [None for _ in proc.stderr], daemon=True)  # type: ignore[union-attr]
         drain.start()
         yield HttpServer(url, proc.pid)

@@ -2,6 +2,9 @@
 
 Pass when: no call fails, the audit file has exactly 200 new records, and the server's memory (RSS)
 comes back to within 10% of its idle size. Run: `uv run python bench/load.py [--clients 20 --calls 10]`.
+
+`--auth propelauth` (bench/load_oauth.py): the same load from 20 callers signed in at the sandbox's
+OAuth 2.1 authorization server, then per-call latency with OAuth against static tokens, alternating.
 """
 
 from __future__ import annotations
@@ -41,13 +44,20 @@ async def burst(
     server: Any, user_id: str, clients: int, calls: int
 ) -> tuple[float, list[str], list[float], int]:
     """`clients` clients making `calls` concurrent calls each: (wall s, errors, latencies ms, peak RSS)."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return await burst_of(server, [(TOKEN, user_id)] * clients, calls)
+
+
+async def burst_of(
+    server: Any, callers: list[tuple[str, str]], calls: int
+) -> tuple[float, list[str], list[float], int]:
+    """Each (bearer token, user id to fetch) a client making `calls` concurrent calls."""
     errors: list[str] = []
     latencies: list[float] = []
     peak = 0
 
-    async def one_client() -> None:
+    async def one_client(token: str, user_id: str) -> None:
         limits = httpx2.Limits(max_connections=calls)
+        headers = {"Authorization": f"Bearer {token}"}
         async with (
             httpx2.AsyncClient(headers=headers, timeout=60, limits=limits) as http,
             Client(streamable_http_client(server.url, http_client=http)) as client,
@@ -77,8 +87,8 @@ async def burst(
     async with anyio.create_task_group() as tg:
         tg.start_soon(sample_peak)
         async with anyio.create_task_group() as load:
-            for _ in range(clients):
-                load.start_soon(one_client)
+            for token, user_id in callers:
+                load.start_soon(one_client, token, user_id)
         tg.cancel_scope.cancel()
     return time.perf_counter() - started, errors, latencies, peak
 
@@ -142,7 +152,24 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--calls", type=int, default=10, help="concurrent calls per client")
     parser.add_argument("--bursts", type=int, default=3, help="the first is judged; the rest show any leak")
+    parser.add_argument(
+        "--auth",
+        choices=("tokens", "propelauth"),
+        default="tokens",
+        help="tokens: static bearer tokens (the check above); propelauth: signed-in OAuth callers, "
+        "then per-call latency against the static-token mode, alternating",
+    )
+    parser.add_argument(
+        "--sequential",
+        type=int,
+        default=200,
+        help="--auth propelauth: sequential calls per mode for the per-call comparison",
+    )
     args = parser.parse_args()
+    if args.auth == "propelauth":
+        from load_oauth import run_oauth
+
+        return anyio.run(run_oauth, args.clients, args.calls, args.sequential)
     return anyio.run(run, args.clients, args.calls, args.bursts)
 
 
