@@ -61,6 +61,7 @@ from server.oauth_resource import (
     resource_metadata_url,
     scope_keys,
 )
+from server.operators import OperatorsCheck
 from server.sealing import request_state_keys
 from server.settings import Settings
 from tools.backend import Backend
@@ -397,9 +398,11 @@ def create_http_app(
     mcp_app = PostOnly(CallerShare(mcp_app, share))
     extra_routes: list[Route] = []
     introspector: TokenIntrospector | None = None
+    backend = lambda: getattr(state.get("value"), "backend", None)  # noqa: E731 (the lifespan's client)
     if oauth:
         introspector = oauth_introspector(settings)
-        mcp_app = LogUnauthorized(oauth_gate(mcp_app, introspector, settings))
+        operators = operators_check(settings, backend)
+        mcp_app = LogUnauthorized(oauth_gate(mcp_app, introspector, settings, operators, server))
         extra_routes = metadata_routes(
             oauth_metadata(settings), wrap=lambda endpoint: HostOriginGuard(endpoint, policy)
         )
@@ -409,7 +412,7 @@ def create_http_app(
         mcp_app = LogUnauthorized(BearerTokenGate(mcp_app, tokens, scope_key=CALLER_SCOPE_KEY))
     mcp_app = HostOriginGuard(mcp_app, policy)
 
-    readiness = Readiness(lambda: getattr(state.get("value"), "backend", None))
+    readiness = Readiness(backend)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"}, headers={"cache-control": "no-store"})
@@ -478,14 +481,38 @@ def oauth_metadata(settings: Settings) -> ProtectedResourceMetadata:
     )
 
 
-def oauth_gate(app: ASGIApp, introspector: TokenIntrospector, settings: Settings) -> OAuthGate:
+def operators_check(settings: Settings, backend: Callable[[], Backend | None]) -> OperatorsCheck | None:
+    """Who may sign in: members of the operators' org, asked with the server's own Backend API client;
+    None with --any-project-user (validated by Settings)."""
+    if not settings.operators_org:
+        return None
+    return OperatorsCheck(
+        backend,
+        org_id=settings.operators_org,
+        role=settings.operators_role,
+        cache_s=settings.introspection_cache_s,
+    )
+
+
+def oauth_gate(
+    app: ASGIApp,
+    introspector: TokenIntrospector,
+    settings: Settings,
+    operators: OperatorsCheck | None = None,
+    server: Server[Any] | None = None,
+) -> OAuthGate:
+    from server.app import tool_service_of
+
     assert settings.resource_url
+    service = tool_service_of(server) if server is not None else None
     return OAuthGate(
         app,
         introspector,
         scopes=scope_keys(settings.scope_policies),
         metadata_url=resource_metadata_url(settings.resource_url),
         scope_key=CALLER_SCOPE_KEY,
+        operators=operators,
+        audit=service.audit if service is not None else None,
     )
 
 
@@ -493,10 +520,18 @@ def auth_summary(settings: Settings, tokens: TokenTable | None) -> str:
     """How callers authenticate, for the start-up line (names and URLs only, never a secret)."""
     if settings.auth == "propelauth":
         scopes = ", ".join(scope_keys(settings.scope_policies))
-        return f"PropelAuth sign-in (OAuth 2.1) for {settings.resource_url}, scopes {scopes}"
+        who = who_signs_in(settings)
+        return f"PropelAuth sign-in (OAuth 2.1) for {settings.resource_url}, scopes {scopes}, {who}"
     if tokens:
         return f"bearer tokens for {', '.join(tokens.names)}"
     return "OFF (--no-auth, loopback only)"
+
+
+def who_signs_in(settings: Settings) -> str:
+    if not settings.operators_org:
+        return "ANY user of the PropelAuth project (--any-project-user)"
+    role = f" with role {settings.operators_role} or above" if settings.operators_role else ""
+    return f"operators: members of org {settings.operators_org}{role}"
 
 
 def endpoint_url(host: str, port: int) -> str:

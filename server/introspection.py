@@ -45,6 +45,11 @@ class IntrospectionUnavailable(Exception):
         self.reason = reason
 
 
+def token_digest(token: str) -> bytes:
+    """What caches key a token by: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+
+
 def issuer_of(auth_url: str) -> str:
     return f"{auth_url.rstrip('/')}{ISSUER_PATH}"
 
@@ -158,17 +163,23 @@ class TokenIntrospector:
 
     async def verify(self, token: str) -> Caller | None:
         """The token's caller; None when the token must be refused; IntrospectionUnavailable otherwise."""
-        answer = await self._answer(hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest(), token)
+        verified = await self.verify_until(token)
+        return verified[0] if verified is not None else None
+
+    async def verify_until(self, token: str) -> tuple[Caller, float] | None:
+        """As `verify`, with the token's expiry (what a check cached along with this answer must not pass)."""
+        answer = await self._answer(token_digest(token), token)
         if not self._acceptable(answer):
             return None
-        assert answer.sub is not None
-        return Caller(
+        assert answer.sub is not None and answer.exp is not None
+        caller = Caller(
             name=answer.sub,
             user_id=answer.sub,
             email=answer.email,
             client_id=answer.client_id,
             scopes=answer.scopes,
         )
+        return caller, answer.exp
 
     def _acceptable(self, answer: Answer) -> bool:
         # Checked on every use, a cached answer included: it may have expired since it was stored.

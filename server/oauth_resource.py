@@ -6,7 +6,9 @@
 - The gate on /mcp: no token, 401 with a challenge naming the metadata and the scopes (RFC 6750 §3,
   no `error`); a token introspection refuses, 401 `invalid_token`; a valid token with none of the
   configured scopes, 403 `insufficient_scope`; introspection unavailable, 503 with a reason and
-  Retry-After (never a pass). A valid token puts its `Caller` on the ASGI scope.
+  Retry-After (never a pass). With an operators' org (server.operators), a person who is not an
+  operator gets 403 `access_denied` with no challenge (more scopes would not help), and a Backend API
+  that cannot tell, 503. A valid token puts its `Caller` on the ASGI scope.
 
 The SDK's own RequireAuthMiddleware has no `scope` in its 401 and no 503 for a verifier that cannot
 tell; its metadata model and URL rule are used as they are.
@@ -27,12 +29,21 @@ from starlette.responses import Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.audit import AuditTrail
+from server.audit_records import rejection_record, write_outcome
+from server.callers import Caller
 from server.http_auth import bearer_of
-from server.introspection import IntrospectionUnavailable, TokenIntrospector, issuer_of
+from server.introspection import IntrospectionUnavailable, TokenIntrospector, issuer_of, token_digest
+from server.operators import OperatorsCheck, OperatorsUnavailable
 
 PRM_PATHS = ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource")
 RETRY_AFTER_S = 5
 PRM_MAX_AGE_S = 300
+
+NOT_AN_OPERATOR = "not_an_operator"  # the audit's reason
+NOT_AN_OPERATOR_TEXT = (
+    "this PropelAuth user is not an operator of this server (not a member of its operators' organization)"
+)
 
 _log = structlog.get_logger("propelauth_mcp.oauth")
 
@@ -97,12 +108,16 @@ class OAuthGate:
         scopes: list[str],
         metadata_url: str,
         scope_key: str,
+        operators: OperatorsCheck | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.app = app
         self.introspector = introspector
         self.scopes = scopes
         self.metadata_url = metadata_url
         self.scope_key = scope_key
+        self.operators = operators
+        self.audit = audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -115,11 +130,11 @@ class OAuthGate:
             )
             return
         try:
-            caller = await self.introspector.verify(presented)
+            verified = await self.introspector.verify_until(presented)
         except IntrospectionUnavailable as exc:
             await _unavailable(send, exc.reason)
             return
-        if caller is None:
+        if verified is None:
             await self._challenge(
                 send,
                 401,
@@ -127,6 +142,7 @@ class OAuthGate:
                 description="the token is not active, expired, or not issued for this server",
             )
             return
+        caller, token_exp = verified
         if not caller.scopes & set(self.scopes):
             _log.warning("http_insufficient_scope", caller=caller.name, client_id=caller.client_id)
             await self._challenge(
@@ -136,8 +152,26 @@ class OAuthGate:
                 description="the token carries none of the scopes this server grants",
             )
             return
+        if self.operators is not None:
+            try:
+                allowed = await self.operators.allows(token_digest(presented), caller, token_exp)
+            except OperatorsUnavailable as exc:
+                await _unavailable(send, exc.reason, what="check who signed in")
+                return
+            if not allowed:
+                await self._not_an_operator(send, caller)
+                return
         scope[self.scope_key] = caller
         await self.app(scope, receive, send)
+
+    async def _not_an_operator(self, send: Send, caller: Caller) -> None:
+        assert self.operators is not None
+        _log.warning("http_not_an_operator", caller=caller.name, client_id=caller.client_id)
+        if self.audit is not None:
+            details = {"operators_org": self.operators.org_id}
+            write_outcome(self.audit, rejection_record(NOT_AN_OPERATOR, caller=caller, details=details))
+        body = {"error": "access_denied", "error_description": NOT_AN_OPERATOR_TEXT}
+        await _send_json(send, 403, body, [])
 
     async def _challenge(self, send: Send, status: int, *, error: str | None, description: str) -> None:
         params = [("error", error), ("error_description", description)] if error else []
@@ -147,8 +181,8 @@ class OAuthGate:
         await _send_json(send, status, body, [(b"www-authenticate", challenge.encode())])
 
 
-async def _unavailable(send: Send, reason: str) -> None:
-    body = {"error": "temporarily_unavailable", "error_description": f"cannot verify the token now: {reason}"}
+async def _unavailable(send: Send, reason: str, *, what: str = "verify the token") -> None:
+    body = {"error": "temporarily_unavailable", "error_description": f"cannot {what} now: {reason}"}
     await _send_json(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
 
 

@@ -266,6 +266,24 @@ class Settings(BaseSettings):
         ge=0,
         le=60,
     )
+    # --auth propelauth: who may sign in. PropelAuth lets every user of the project sign in with an
+    # allowed MCP client and consent to any scope, so the person must be in the operators' org.
+    operators_org: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_OPERATORS_ORG",
+        "--auth propelauth: the id of the PropelAuth organization whose members may sign in (checked "
+        "with the Backend API, cached as the introspection is)",
+    )
+    operators_role: str | None = setting(
+        None,
+        "PROPELAUTH_MCP_OPERATORS_ROLE",
+        "--auth propelauth: the least role in the operators' org a person must hold (or one above it)",
+    )
+    any_project_user: bool = setting(
+        False,
+        "PROPELAUTH_MCP_ANY_PROJECT_USER",
+        "--auth propelauth without an operators' org: every user of the PropelAuth project may sign in",
+    )
     # HTTP only: DNS-rebinding protection (Host / Origin allow-lists; "name:*" allows any port).
     allowed_hosts: CsvList | None = setting(
         None,
@@ -443,6 +461,7 @@ class Settings(BaseSettings):
                 "e.g. 'read:users=read-only;admin:users=all': without it every user of your PropelAuth "
                 "project who signs in would administer your users"
             )
+        self._operators_are_named()
         if self.resource_url is None:
             if self.port == 0:
                 raise ValueError(
@@ -451,6 +470,37 @@ class Settings(BaseSettings):
                 )
             host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
             self.resource_url = f"http://{host}:{self.port}/mcp"
+        return self
+
+    def _operators_are_named(self) -> None:
+        org, role = _given(self.operators_org), _given(self.operators_role)
+        if org and self.any_project_user:
+            raise ValueError(
+                "PROPELAUTH_MCP_OPERATORS_ORG (--operators-org) and PROPELAUTH_MCP_ANY_PROJECT_USER "
+                "(--any-project-user) contradict each other; pick one"
+            )
+        if role and not org:
+            raise ValueError(
+                "PROPELAUTH_MCP_OPERATORS_ROLE (--operators-role) needs PROPELAUTH_MCP_OPERATORS_ORG "
+                "(--operators-org), the org the role is held in"
+            )
+        if not org and not self.any_project_user:
+            raise ValueError(
+                "--auth propelauth needs PROPELAUTH_MCP_OPERATORS_ORG (--operators-org), the id of the "
+                "PropelAuth organization of the people who may sign in: PropelAuth lets every user of "
+                "your project sign in and consent to any scope. To let them all in anyway, set "
+                "PROPELAUTH_MCP_ANY_PROJECT_USER=true (--any-project-user)"
+            )
+
+    @model_validator(mode="after")
+    def _operators_only_with_sign_in(self) -> Settings:
+        if self.auth != "propelauth" and (
+            _given(self.operators_org) or _given(self.operators_role) or self.any_project_user
+        ):
+            raise ValueError(
+                "PROPELAUTH_MCP_OPERATORS_ORG / _ROLE and PROPELAUTH_MCP_ANY_PROJECT_USER apply to "
+                "--auth propelauth only"
+            )
         return self
 
     @property

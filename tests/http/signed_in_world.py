@@ -35,17 +35,20 @@ BACKEND_PREFIX = "/api/backend/"
 
 
 class BackendRecorder:
-    """In front of the sandbox: the path and Authorization header of every Backend API request."""
+    """In front of the sandbox: the path and Authorization header of every Backend API request (and,
+    alongside, its method and query string)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
         self.requests: list[tuple[str, str | None]] = []
+        self.methods_and_queries: list[tuple[str, str]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(BACKEND_PREFIX):
             headers = dict(scope["headers"])
             authorization = headers.get(b"authorization")
             self.requests.append((scope["path"], authorization.decode() if authorization else None))
+            self.methods_and_queries.append((scope["method"], scope["query_string"].decode()))
         await self.app(scope, receive, send)
 
 
@@ -56,6 +59,7 @@ class World:
     sandbox_app: Any
     backend: BackendRecorder
     audit_path: Path
+    operators_org: str | None  # the org whose members may sign in (None: --any-project-user)
     users: dict[str, str] = field(default_factory=dict)  # email -> user id
 
     @property
@@ -71,12 +75,31 @@ class World:
             base_url=self.sandbox_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
         )
 
-    async def add_user(self, email: str) -> str:
+    async def add_user(self, email: str, *, operator: bool = True) -> str:
+        """A sandbox user; an operator (a member of the operators' org) unless told otherwise."""
         async with self.sandbox_api() as api:
             response = await api.post(f"{BACKEND_PREFIX}v1/user/", json={"email": email})
-        assert response.status_code == 200, response.text
-        self.users[email] = response.json()["user_id"]
-        return self.users[email]
+            assert response.status_code == 200, response.text
+            user_id: str = response.json()["user_id"]
+            if operator and self.operators_org is not None:
+                membership = {"user_id": user_id, "org_id": self.operators_org, "role": "Member"}
+                added = await api.post(f"{BACKEND_PREFIX}v1/org/add_user", json=membership)
+                assert added.status_code == 200, added.text
+        self.users[email] = user_id
+        return user_id
+
+
+async def create_operators_org(sandbox_app: Any) -> str:
+    """The operators' org, made through the Backend API before the server starts."""
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=sandbox_app),
+        base_url="http://sandbox.test",
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ) as api:
+        response = await api.post(f"{BACKEND_PREFIX}v1/org/", json={"name": "Operators"})
+    assert response.status_code == 200, response.text
+    org_id: str = response.json()["org_id"]
+    return org_id
 
 
 @asynccontextmanager
@@ -86,7 +109,8 @@ async def signed_in_world(
     oauth_scopes: tuple[str, ...] = ("read:users", "admin:users", "other:scope"),
     **server_overrides: Any,
 ) -> AsyncIterator[World]:
-    """Both ends up; the server's settings may be overridden (e.g. introspection_cache_s)."""
+    """Both ends up; the server's settings may be overridden (e.g. introspection_cache_s, or
+    any_project_user=True for no operators' org)."""
     sandbox_sock, server_sock = listening_socket(), listening_socket()
     sandbox_url, server_base = url_of(sandbox_sock), url_of(server_sock)
     sandbox_app = create_app(
@@ -96,6 +120,8 @@ async def signed_in_world(
         oauth_scopes=oauth_scopes,
     )
     backend = BackendRecorder(sandbox_app)
+    any_user = bool(server_overrides.get("any_project_user"))
+    operators_org = None if any_user else await create_operators_org(sandbox_app)
     port = server_sock.getsockname()[1]
     settings = make_settings(
         audit_path,
@@ -109,6 +135,7 @@ async def signed_in_world(
             "scope_policies": SCOPE_POLICIES,
             "introspection_client_id": INTROSPECTION[0],
             "introspection_client_secret": INTROSPECTION[1],
+            "operators_org": operators_org,
             **server_overrides,
         },
     )
@@ -121,7 +148,14 @@ async def signed_in_world(
                 serve_on_loopback(backend, sock=sandbox_sock),
                 serve_on_loopback(app, sock=server_sock),
             ):
-                yield World(sandbox_url, f"{server_base}/mcp", sandbox_app, backend, settings.audit_path)
+                yield World(
+                    sandbox_url,
+                    f"{server_base}/mcp",
+                    sandbox_app,
+                    backend,
+                    settings.audit_path,
+                    operators_org,
+                )
         finally:
             audit.close()
 

@@ -40,6 +40,7 @@ async def test_the_console_script_signs_in_with_propelauth_and_an_unreachable_in
         "PROPELAUTH_MCP_SCOPES": "read:users=read-only;admin:users=all",
         "PROPELAUTH_MCP_INTROSPECTION_CLIENT_ID": "introspection-id",
         "PROPELAUTH_MCP_INTROSPECTION_CLIENT_SECRET": SECRET,
+        "PROPELAUTH_MCP_OPERATORS_ORG": "org-operators",
         "PYTHONWARNINGS": "always",
     }
     command = [ENTRY_POINT, "--transport", "http", "--port", "0"]
@@ -56,6 +57,7 @@ async def test_the_console_script_signs_in_with_propelauth_and_an_unreachable_in
         "auth: PropelAuth sign-in (OAuth 2.1) for http://127.0.0.1:8000/mcp, scopes read:users, admin:users"
         in output
     )
+    assert "operators: members of org org-operators" in output
     assert "introspection_unavailable" in output
     assert SECRET not in output and TOKEN not in output
     audit = tmp_path / "audit.jsonl"

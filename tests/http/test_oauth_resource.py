@@ -42,6 +42,7 @@ OAUTH = {
     "scope_policies": SCOPE_POLICIES,
     "introspection_client_id": "introspect-client-id",
     "introspection_client_secret": CLIENT_SECRET,
+    "any_project_user": True,  # who may sign in: tests/http/test_operators_gate.py
 }
 
 
@@ -234,7 +235,10 @@ async def test_the_start_up_line_names_the_resource_and_scopes_never_a_secret(
     from server.http import auth_summary
 
     summary = auth_summary(http_settings(**OAUTH), None)
-    assert summary == f"PropelAuth sign-in (OAuth 2.1) for {RESOURCE_URL}, scopes read:users, admin:users"
+    assert summary == (
+        f"PropelAuth sign-in (OAuth 2.1) for {RESOURCE_URL}, scopes read:users, admin:users, "
+        "ANY user of the PropelAuth project (--any-project-user)"
+    )
     assert CLIENT_SECRET not in summary
 
 

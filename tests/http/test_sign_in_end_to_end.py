@@ -164,8 +164,35 @@ async def test_a_token_with_too_few_scopes_is_refused_with_a_scope_challenge_and
     assert set(params["scope"].split()) == {"read:users", "admin:users"}
     assert no_scope.status_code == 403
     assert parse_challenge(no_scope.headers["www-authenticate"])[1]["error"] == "insufficient_scope"
-    assert world.backend.requests[before:] == []
+    # Only the operators' membership read of the reader (a token with no granted scope costs none).
+    assert world.backend.requests[before:] == [(f"/api/backend/v1/user/{user_id}", f"Bearer {API_KEY}")]
     refused = [r for r in world.audit_records() if r.get("tool") == "delete_user"]
     assert [(r["outcome"], r["caller"], r["caller_identity"]["email"]) for r in refused] == [
         ("rejected", user_id, READER)
     ]
+
+
+async def test_a_signed_in_person_outside_the_operators_org_is_refused_and_only_their_membership_is_read(
+    audit_path: Path,
+) -> None:
+    async with signed_in_world(audit_path) as world:
+        outsider = await world.add_user("customer@example.com", operator=False)
+        _, token = await token_for(world, outsider, scope="admin:users")
+        before = len(world.backend.requests)
+        answers = [
+            await post_mcp(world, token, INITIALIZE),
+            await post_mcp(world, token, tools_call("delete_user", {"user_id": outsider, "confirm": True})),
+        ]
+        seen = world.backend.methods_and_queries[before:]
+
+    for response in answers:
+        assert response.status_code == 403 and "www-authenticate" not in response.headers
+        assert response.json()["error"] == "access_denied"
+    # One read of the person's memberships, with the server's key, reused for the second request.
+    assert world.backend.requests[before:] == [(f"/api/backend/v1/user/{outsider}", f"Bearer {API_KEY}")]
+    assert seen == [("GET", "include_orgs=true")]
+    refused = [r for r in world.audit_records() if r["kind"] == "outcome"]
+    assert [(r["outcome"], r["caller"], r["details"]["reason"]) for r in refused] == [
+        ("rejected", outsider, "not_an_operator")
+    ] * 2
+    assert token not in world.audit_path.read_text()

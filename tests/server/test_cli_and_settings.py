@@ -135,6 +135,7 @@ TODAYS_FLAGS = [
     *("--no-audit-stderr", "--log-level", "--transport", "--host", "--port", "--tokens", "--tokens-file"),
     *("--no-auth", "--auth", "--token-policies", "--scopes", "--resource-url"),
     *("--introspection-client-id", "--introspection-client-secret", "--introspection-cache"),
+    *("--operators-org", "--operators-role", "--any-project-user"),
     *("--allowed-hosts", "--allowed-origins", "--request-state-keys"),
     *("--http-max-concurrent", "--trusted-proxies"),
 ]
@@ -276,6 +277,7 @@ PROPELAUTH_SIGN_IN: dict[str, object] = {
     "introspection_client_id": "introspection-id",
     "introspection_client_secret": SECRET,
     "scope_policies": "read:users=read-only;admin:users=all",
+    "operators_org": "org-operators",
 }
 
 
@@ -305,6 +307,10 @@ def test_propelauth_sign_in_defaults_the_resource_url_to_this_servers_mcp_endpoi
         ({"resource_url": "ftp://mcp.acme.com/mcp"}, "PROPELAUTH_MCP_RESOURCE_URL"),
         ({"resource_url": "https:///mcp"}, "PROPELAUTH_MCP_RESOURCE_URL"),
         ({"resource_url": "https://mcp.acme.com/mcp#x"}, "PROPELAUTH_MCP_RESOURCE_URL"),
+        ({"operators_org": None}, "every user of your project"),
+        ({"operators_org": " "}, "PROPELAUTH_MCP_ANY_PROJECT_USER"),
+        ({"any_project_user": True}, "contradict"),
+        ({"operators_org": None, "operators_role": "Admin", "any_project_user": True}, "needs"),
     ],
     ids=[
         "not-http",
@@ -322,6 +328,10 @@ def test_propelauth_sign_in_defaults_the_resource_url_to_this_servers_mcp_endpoi
         "non-http-resource-url",
         "no-host-resource-url",
         "fragment-resource-url",
+        "no-operators-org",
+        "blank-operators-org",
+        "operators-org-and-any-project-user",
+        "operators-role-without-org",
     ],
 )
 def test_an_incomplete_or_contradictory_propelauth_sign_in_is_refused_without_echoing_values(
@@ -340,3 +350,30 @@ def test_propelauth_sign_in_from_the_environment_is_refused_with_exit_2_when_inc
     assert main([]) == EXIT_CONFIG
     out, err = capsys.readouterr()
     assert out == "" and "PROPELAUTH_MCP_SCOPES" in err and SECRET not in err and err.count("\n") == 1
+
+
+def test_who_may_sign_in_is_an_operators_org_or_an_explicit_any_project_user(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from server.http import auth_summary
+
+    for name, value in PROPELAUTH_SIGN_IN.items():
+        if name != "operators_org":
+            monkeypatch.setenv(OPTIONS[name].env, str(value))
+    monkeypatch.setenv("PROPELAUTH_MCP_OPERATORS_ORG", "org-ops")
+    monkeypatch.setenv("PROPELAUTH_MCP_OPERATORS_ROLE", "Admin")
+    settings = load_settings(_parser().parse_args([]))
+    assert (settings.operators_org, settings.operators_role) == ("org-ops", "Admin")
+    assert auth_summary(settings, None).endswith("operators: members of org org-ops with role Admin or above")
+    monkeypatch.delenv("PROPELAUTH_MCP_OPERATORS_ORG")
+    monkeypatch.delenv("PROPELAUTH_MCP_OPERATORS_ROLE")
+    anyone = load_settings(_parser().parse_args(["--any-project-user"]))
+    assert anyone.any_project_user and anyone.operators_org is None
+    assert "ANY user of the PropelAuth project" in auth_summary(anyone, None)
+
+
+@pytest.mark.parametrize(
+    "change", [{"operators_org": "org-ops"}, {"operators_role": "Admin"}, {"any_project_user": True}]
+)
+def test_who_may_sign_in_applies_to_propelauth_sign_in_only(change: dict[str, object]) -> None:
+    assert "--auth propelauth only" in error_text(sandbox=True, **change)
