@@ -67,8 +67,9 @@ def misnamed(records: list[dict[str, Any]], callers: list[SignedIn], calls: int)
     return problems
 
 
-async def sign_in_callers(base: str, resource: str, count: int) -> list[SignedIn]:
-    """`count` new sandbox users, each signed in for `resource` by its own client."""
+async def sign_in_callers(base: str, resource: str, count: int) -> tuple[str, list[SignedIn]]:
+    """An operators' org and `count` new sandbox users in it, each signed in for `resource` by its own
+    client: (the org's id, the callers)."""
     run = time.time_ns()
     async with (
         httpx2.AsyncClient(
@@ -76,11 +77,17 @@ async def sign_in_callers(base: str, resource: str, count: int) -> list[SignedIn
         ) as backend,
         httpx2.AsyncClient(base_url=base, timeout=60) as public,
     ):
+        created = await backend.post("/api/backend/v1/org/", json={"name": f"Bench operators {run}"})
+        created.raise_for_status()
+        org_id: str = created.json()["org_id"]
         callers = []
         for n in range(count):
             email = f"bench-caller-{n}-{run}@example.com"
-            callers.append(await sign_in(public, resource, await create_user(backend, email), email, SCOPE))
-        return callers
+            user_id = await create_user(backend, email)
+            membership = {"user_id": user_id, "org_id": org_id, "role": "Member"}
+            (await backend.post("/api/backend/v1/org/add_user", json=membership)).raise_for_status()
+            callers.append(await sign_in(public, resource, user_id, email, SCOPE))
+        return org_id, callers
 
 
 async def introspections(base: str) -> dict[str, int]:
@@ -136,9 +143,11 @@ async def run_oauth(clients: int, calls: int, sequential: int) -> int:
     with standalone_sandbox(OAUTH_SANDBOX_ARGS) as base, tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         oauth_extra = oauth_env(port)
-        *callers, warmer = await sign_in_callers(
+        operators_org, (*callers, warmer) = await sign_in_callers(
             base, oauth_extra["PROPELAUTH_MCP_RESOURCE_URL"], clients + 1
         )
+        # Only members of the operators' org may sign in (one Backend API read per token per cache period).
+        oauth_extra["PROPELAUTH_MCP_OPERATORS_ORG"] = operators_org
         # One static token per caller, as each OAuth caller has its own: the server shares its request
         # slots out per caller, so 20 clients on one token would wait on each other.
         static_tokens = {"bench": TOKEN} | {
