@@ -18,20 +18,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import httpx2
 import structlog
 from pydantic import AnyHttpUrl, ValidationError
 
+from server.answer_cache import MAX_ENTRIES, AnswerCache
 from server.callers import Caller
 
 INTROSPECTION_TIMEOUT_S = 5.0  # a sign-in check must not hold a request for PropelAuth's whole timeout
-MAX_CACHED_TOKENS = 10_000
 ISSUER_PATH = "/oauth/2.1"
 
 _log = structlog.get_logger("propelauth_mcp.introspection")
@@ -103,21 +101,6 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-@dataclass
-class _Cached:
-    answer: Answer
-    until: float  # wall-clock time after which the answer is asked again
-
-
-@dataclass
-class _Flight:
-    """One introspection in progress; others with the same token wait for it instead of asking too."""
-
-    done: anyio.Event = field(default_factory=anyio.Event)
-    answer: Answer | None = None
-    error: IntrospectionUnavailable | None = None
-
-
 class TokenIntrospector:
     """Verifies bearer tokens with PropelAuth's introspection endpoint; see the module docstring."""
 
@@ -129,7 +112,7 @@ class TokenIntrospector:
         client_secret: str,
         resource_url: str,
         cache_s: float,
-        max_cached: int = MAX_CACHED_TOKENS,
+        max_cached: int = MAX_ENTRIES,
         timeout_s: float = INTROSPECTION_TIMEOUT_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -138,11 +121,9 @@ class TokenIntrospector:
         self.resource_url = resource_url
         self._credentials = (client_id, client_secret)
         self._cache_s = cache_s
-        self._max_cached = max_cached
         self._timeout_s = timeout_s
         self._clock = clock
-        self._cache: OrderedDict[bytes, _Cached] = OrderedDict()
-        self._flights: dict[bytes, _Flight] = {}
+        self._cache: AnswerCache[Answer] = AnswerCache(max_entries=max_cached, clock=clock)
         self._client: httpx2.AsyncClient | None = None
         self.introspections = 0  # requests sent to the endpoint (for tests and the start-up check)
 
@@ -193,47 +174,12 @@ class TokenIntrospector:
         )
 
     async def _answer(self, digest: bytes, token: str) -> Answer:
-        while True:
-            cached = self._cache.get(digest)
-            if cached is not None:
-                if cached.until > self._clock():
-                    self._cache.move_to_end(digest)
-                    return cached.answer
-                del self._cache[digest]
-            flight = self._flights.get(digest)
-            if flight is None:
-                return await self._lead(digest, token)
-            await flight.done.wait()
-            if flight.error is not None:
-                raise IntrospectionUnavailable(flight.error.reason)
-            if flight.answer is not None:
-                return flight.answer
-            # The one asking was cancelled (its client went away): ask again, maybe as the leader.
-
-    async def _lead(self, digest: bytes, token: str) -> Answer:
-        flight = self._flights[digest] = _Flight()
-        try:
+        async def ask() -> tuple[Answer, float]:
             answer = await self._introspect(token)
-            flight.answer = answer
-            self._remember(digest, answer)
-            return answer
-        except IntrospectionUnavailable as exc:
-            flight.error = exc
-            raise
-        finally:
-            del self._flights[digest]
-            flight.done.set()
+            until = self._clock() + self._cache_s
+            return answer, min(until, answer.exp) if answer.exp is not None else until
 
-    def _remember(self, digest: bytes, answer: Answer) -> None:
-        until = self._clock() + self._cache_s
-        if answer.exp is not None:
-            until = min(until, answer.exp)
-        if until <= self._clock():
-            return
-        self._cache[digest] = _Cached(answer, until)
-        self._cache.move_to_end(digest)
-        while len(self._cache) > self._max_cached:
-            self._cache.popitem(last=False)
+        return await self._cache.get(digest, ask)
 
     async def _introspect(self, token: str) -> Answer:
         if self._client is None:

@@ -16,20 +16,18 @@ OperatorsUnavailable (the gate answers 503, never lets the request pass). Nothin
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 import structlog
 
+from server.answer_cache import MAX_ENTRIES, AnswerCache
 from server.callers import Caller
 from tools.backend import ApiRequest, Backend, BackendError
 
 MEMBERSHIP_TIMEOUT_S = 10.0  # one request may not wait longer for the Backend API's retries
-MAX_CACHED_TOKENS = 10_000
 USER_PATH = "/api/backend/v1/user/{user_id}"
 
 _log = structlog.get_logger("propelauth_mcp.operators")
@@ -58,19 +56,6 @@ def is_operator(user: Any, org_id: str, role: str | None) -> bool:
     return isinstance(held, list) and role in held
 
 
-@dataclass
-class _Cached:
-    verdict: bool
-    until: float
-
-
-@dataclass
-class _Flight:
-    done: anyio.Event = field(default_factory=anyio.Event)
-    verdict: bool | None = None
-    error: OperatorsUnavailable | None = None
-
-
 class OperatorsCheck:
     """Is this signed-in caller an operator? See the module docstring."""
 
@@ -82,7 +67,7 @@ class OperatorsCheck:
         role: str | None = None,
         cache_s: float,
         timeout_s: float = MEMBERSHIP_TIMEOUT_S,
-        max_cached: int = MAX_CACHED_TOKENS,
+        max_cached: int = MAX_ENTRIES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._backend = backend  # the server's own PropelAuth client, once its lifespan has made it
@@ -90,54 +75,18 @@ class OperatorsCheck:
         self.role = role
         self._cache_s = cache_s
         self._timeout_s = timeout_s
-        self._max_cached = max_cached
         self._clock = clock
-        self._cache: OrderedDict[bytes, _Cached] = OrderedDict()
-        self._flights: dict[bytes, _Flight] = {}
+        self._cache: AnswerCache[bool] = AnswerCache(max_entries=max_cached, clock=clock)
         self.reads = 0  # Backend API reads made (for tests)
 
     async def allows(self, digest: bytes, caller: Caller, token_exp: float | None) -> bool:
         """Whether `caller` (whose token has SHA-256 `digest` and expires at `token_exp`) is an operator."""
-        while True:
-            cached = self._cache.get(digest)
-            if cached is not None:
-                if cached.until > self._clock():
-                    self._cache.move_to_end(digest)
-                    return cached.verdict
-                del self._cache[digest]
-            flight = self._flights.get(digest)
-            if flight is None:
-                return await self._lead(digest, caller, token_exp)
-            await flight.done.wait()
-            if flight.error is not None:
-                raise OperatorsUnavailable(flight.error.reason)
-            if flight.verdict is not None:
-                return flight.verdict
-            # The one asking was cancelled (its client went away): ask again, maybe as the leader.
 
-    async def _lead(self, digest: bytes, caller: Caller, token_exp: float | None) -> bool:
-        flight = self._flights[digest] = _Flight()
-        try:
-            verdict = await self._read(caller)
-            flight.verdict = verdict
-            self._remember(digest, verdict, token_exp)
-            return verdict
-        except OperatorsUnavailable as exc:
-            flight.error = exc
-            raise
-        finally:
-            del self._flights[digest]
-            flight.done.set()
+        async def ask() -> tuple[bool, float]:
+            until = self._clock() + self._cache_s
+            return await self._read(caller), min(until, token_exp) if token_exp is not None else until
 
-    def _remember(self, digest: bytes, verdict: bool, token_exp: float | None) -> None:
-        until = self._clock() + self._cache_s
-        if token_exp is not None:
-            until = min(until, token_exp)
-        if until <= self._clock():
-            return
-        self._cache[digest] = _Cached(verdict, until)
-        while len(self._cache) > self._max_cached:
-            self._cache.popitem(last=False)
+        return await self._cache.get(digest, ask)
 
     async def _read(self, caller: Caller) -> bool:
         backend = self._backend()

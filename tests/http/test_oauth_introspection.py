@@ -203,8 +203,9 @@ async def test_a_token_expiring_while_cached_is_refused_even_when_served_from_th
     verifier = introspector(cache_s=60, clock=clock)
     async with verifier.running(double.transport()):
         assert await verifier.verify(TOKEN) is not None
-        cached = verifier._cache[next(iter(verifier._cache))]
-        cached.until = clock.now + 60  # as if kept longer than exp
+        entries = verifier._cache._entries
+        key = next(iter(entries))
+        entries[key] = (entries[key][0], clock.now + 60)  # as if kept longer than exp
         clock.now += 11
         assert await verifier.verify(TOKEN) is None
     assert double.count(TOKEN) == 1
@@ -249,7 +250,7 @@ async def test_the_cache_is_keyed_by_a_digest_never_the_token() -> None:
     verifier = introspector()
     async with verifier.running(double.transport()):
         await verifier.verify(TOKEN)
-        assert all(isinstance(key, bytes) and TOKEN.encode() not in key for key in verifier._cache)
+        assert all(isinstance(key, bytes) and TOKEN.encode() not in key for key in verifier._cache._entries)
 
 
 @pytest.mark.parametrize(
