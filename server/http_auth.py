@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -124,24 +124,35 @@ def bearer_of(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
     return token
 
 
+async def send_refusal(
+    send: Send,
+    status: int,
+    body: dict[str, str],
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """An auth refusal (401, 403, 503): a JSON body, never cached, with the given extra headers."""
+    encoded = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(encoded)).encode()),
+                (b"cache-control", b"no-store"),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": encoded})
+
+
 async def unauthorized(send: Send, *, error: str | None, description: str) -> None:
     challenge = f'Bearer realm="{REALM}"'
     if error:
         challenge += f', error="{error}", error_description="{description}"'
-    body = json.dumps({"error": error or "unauthorized", "error_description": description}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", challenge.encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    body = {"error": error or "unauthorized", "error_description": description}
+    await send_refusal(send, 401, body, [(b"www-authenticate", challenge.encode())])
 
 
 class BearerTokenGate:

@@ -14,7 +14,6 @@ refused call never takes a slot.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +22,7 @@ from server.audit_records import rejection_record, write_outcome
 from server.caller_policies import is_scope_token
 from server.caller_tools import CallerTools, is_oauth
 from server.callers import Caller, caller_in
+from server.http_auth import send_refusal
 from server.tool_service import NOT_ALLOWED_FOR_CALLER
 
 
@@ -89,12 +89,5 @@ class ScopeChallenge:
             f'Bearer error="insufficient_scope", scope="{scopes}", '
             f'resource_metadata="{self.resource_metadata}", error_description="{description}"'
         )
-        body = json.dumps({"error": "insufficient_scope", "error_description": description}).encode()
-        headers: list[Any] = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", challenge.encode()),
-            (b"cache-control", b"no-store"),
-        ]
-        await send({"type": "http.response.start", "status": 403, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        body = {"error": "insufficient_scope", "error_description": description}
+        await send_refusal(send, 403, body, [(b"www-authenticate", challenge.encode())])

@@ -16,7 +16,6 @@ tell; its metadata model and URL rule are used as they are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 import structlog
@@ -32,7 +31,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.audit import AuditTrail
 from server.audit_records import rejection_record, write_outcome
 from server.callers import Caller
-from server.http_auth import bearer_of
+from server.http_auth import bearer_of, send_refusal
 from server.introspection import IntrospectionUnavailable, TokenIntrospector, issuer_of, token_digest
 from server.operators import OperatorsCheck, OperatorsUnavailable
 
@@ -171,35 +170,16 @@ class OAuthGate:
             details = {"operators_org": self.operators.org_id}
             write_outcome(self.audit, rejection_record(NOT_AN_OPERATOR, caller=caller, details=details))
         body = {"error": "access_denied", "error_description": NOT_AN_OPERATOR_TEXT}
-        await _send_json(send, 403, body, [])
+        await send_refusal(send, 403, body)
 
     async def _challenge(self, send: Send, status: int, *, error: str | None, description: str) -> None:
         params = [("error", error), ("error_description", description)] if error else []
         params += [("resource_metadata", self.metadata_url), ("scope", " ".join(self.scopes))]
         challenge = "Bearer " + ", ".join(f"{name}={_quoted(value)}" for name, value in params if value)
         body = {"error": error or "unauthorized", "error_description": description}
-        await _send_json(send, status, body, [(b"www-authenticate", challenge.encode())])
+        await send_refusal(send, status, body, [(b"www-authenticate", challenge.encode())])
 
 
 async def _unavailable(send: Send, reason: str, *, what: str = "verify the token") -> None:
     body = {"error": "temporarily_unavailable", "error_description": f"cannot {what} now: {reason}"}
-    await _send_json(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
-
-
-async def _send_json(
-    send: Send, status: int, body: dict[str, str], headers: list[tuple[bytes, bytes]]
-) -> None:
-    encoded = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(encoded)).encode()),
-                (b"cache-control", b"no-store"),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": encoded})
+    await send_refusal(send, 503, body, [(b"retry-after", str(RETRY_AFTER_S).encode())])
