@@ -1,3 +1,3 @@
 """propelauth-mcp: the MCP server (CLI, settings, PropelAuth client, audit, transports)."""
 
-__version__ = "0.2.0"  # kept equal to pyproject's version by a test
+__version__ = "0.3.0"  # kept equal to pyproject's version by a test
