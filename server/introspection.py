@@ -10,7 +10,8 @@ failing or refusing our credentials): the gate answers 503, never lets the reque
 Answers are cached by the token's SHA-256 (never the token itself) for at most `cache_s` and never
 past the token's `exp`, in a bounded LRU; concurrent requests with one token make a single
 introspection (the others wait for its answer), so a burst of calls is not a burst of introspections.
-An inactive answer is cached too: a token never turns active again.
+An inactive answer is cached too: a token never turns active again. At most MAX_IN_FLIGHT
+introspections are in flight at once, so made-up tokens (each a miss) queue here, not at PropelAuth.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import httpx2
 import structlog
 from pydantic import AnyHttpUrl, ValidationError
@@ -30,6 +32,9 @@ from server.answer_cache import MAX_ENTRIES, AnswerCache
 from server.callers import Caller
 
 INTROSPECTION_TIMEOUT_S = 5.0  # a sign-in check must not hold a request for PropelAuth's whole timeout
+# Introspections in flight at once: a flood of made-up tokens (each one a cache miss) waits its turn
+# here instead of becoming a flood at PropelAuth. Each answer is quick; the cache serves the rest.
+MAX_IN_FLIGHT = 8
 ISSUER_PATH = "/oauth/2.1"
 
 _log = structlog.get_logger("propelauth_mcp.introspection")
@@ -114,9 +119,11 @@ class TokenIntrospector:
         cache_s: float,
         max_cached: int = MAX_ENTRIES,
         timeout_s: float = INTROSPECTION_TIMEOUT_S,
+        max_in_flight: int = MAX_IN_FLIGHT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.issuer = issuer_of(auth_url)
+        self._slots = anyio.Semaphore(max_in_flight)
         self.endpoint = f"{self.issuer}/introspect"
         self.resource_url = resource_url
         self._credentials = (client_id, client_secret)
@@ -184,14 +191,15 @@ class TokenIntrospector:
     async def _introspect(self, token: str) -> Answer:
         if self._client is None:
             raise IntrospectionUnavailable("the introspection client is not running")
-        self.introspections += 1
         try:
-            response = await self._client.post(
-                self.endpoint,
-                data={"token": token},
-                auth=self._credentials,
-                headers={"accept": "application/json"},
-            )
+            async with self._slots:
+                self.introspections += 1
+                response = await self._client.post(
+                    self.endpoint,
+                    data={"token": token},
+                    auth=self._credentials,
+                    headers={"accept": "application/json"},
+                )
         except httpx2.TimeoutException as exc:
             raise self._unavailable("PropelAuth's introspection endpoint did not answer in time") from exc
         except httpx2.HTTPError as exc:

@@ -7,6 +7,7 @@ import base64
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from structlog.testing import capture_logs
 
@@ -286,3 +287,32 @@ async def test_wrong_client_credentials_are_unavailable_with_a_reason_naming_the
 async def test_a_verifier_whose_client_is_not_running_refuses_to_pass() -> None:
     with pytest.raises(IntrospectionUnavailable):
         await introspector().verify(TOKEN)
+
+
+async def test_many_different_tokens_at_once_keep_at_most_the_bound_of_introspections_in_flight() -> None:
+    """A flood of made-up tokens is a queue here, not a flood at PropelAuth."""
+    in_flight = peak = 0
+    release = anyio.Event()
+
+    async def handle(request: httpx2.Request) -> httpx2.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await release.wait()
+        in_flight -= 1
+        return httpx2.Response(200, json={"active": False})
+
+    verifier = introspector(max_in_flight=3)
+    refused: list[object] = []
+    with anyio.fail_after(10):
+        async with verifier.running(httpx2.MockTransport(handle)), anyio.create_task_group() as tg:
+            for n in range(12):
+                tg.start_soon(lambda n=n: _collect(verifier, f"made-up-token-{n:02}", refused))
+            await anyio.wait_all_tasks_blocked()
+            assert peak == 3
+            release.set()
+    assert (peak, refused, verifier.introspections) == (3, [None] * 12, 12)
+
+
+async def _collect(verifier: Any, token: str, into: list[object]) -> None:
+    into.append(await verifier.verify(token))
