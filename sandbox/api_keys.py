@@ -25,7 +25,7 @@ from starlette.responses import Response
 from sandbox.api_key_store import KeyFilter, NewApiKey
 from sandbox.state import Sandbox
 from sandbox.store import fold
-from sandbox.validation import Invalid, Kind, is_uuid
+from sandbox.validation import Invalid, Kind, is_int64, is_uuid
 from sandbox.web import handles_invalid, json_body, message, ok, page, paging, sandbox_of
 
 _HEX_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -86,7 +86,7 @@ def _expiry_errors(sandbox: Sandbox, body: dict[str, Any], errors: dict[str, lis
     if "expires_at_seconds" not in body:
         return
     value = body["expires_at_seconds"]
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_int64(value):
         errors["expires_at_seconds"] = ["Must be an integer"]
     elif value <= sandbox.now():
         errors["expires_at_seconds"] = ["Must be in the future"]

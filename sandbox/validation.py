@@ -75,6 +75,11 @@ def _is_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc) and " " not in value
 
 
+def is_int64(value: Any) -> bool:
+    """A JSON integer PropelAuth's backend can hold (a signed 64-bit one; SQLite's INTEGER too)."""
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
 def _kind_error(kind: Kind, value: Any) -> str | None:
     """The message for a value that is not of `kind`, or None if it is."""
     if kind == "any":
@@ -82,7 +87,7 @@ def _kind_error(kind: Kind, value: Any) -> str | None:
     if kind == "bool":
         return None if isinstance(value, bool) else "Must be true or false"
     if kind == "int":
-        return None if isinstance(value, int) and not isinstance(value, bool) else "Must be an integer"
+        return None if is_int64(value) else "Must be an integer"
     if kind == "object":
         return None if isinstance(value, dict) else "Must be an object"
     if kind == "string_map":

@@ -382,3 +382,8 @@ async def test_a_created_org_is_found_by_query(client: httpx2.AsyncClient) -> No
     (org,) = page["orgs"]
     assert (org["org_id"], org["legacy_org_id"], org["max_users"]) == (org_id, "find-1", None)
     assert isinstance(org["created_at"], int)
+
+
+async def test_an_integer_field_past_64_bits_is_a_400_naming_it(client: httpx2.AsyncClient) -> None:
+    response = await client.post(f"{API}/org/", json={"name": "Huge", "max_users": 2**63})
+    assert response.status_code == 400 and list(response.json()) == ["max_users"]
