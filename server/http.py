@@ -50,9 +50,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import preflight
 from server.addresses import HostPort, OriginPattern, is_loopback, parse_host_port, parse_origin
+from server.app import tool_service_of
 from server.callers import CALLER_SCOPE_KEY, Caller
 from server.console import say
 from server.http_auth import AnonymousCaller, BearerTokenGate, TokenTable, load_tokens
+from server.http_scopes import ScopeChallenge
 from server.introspection import TokenIntrospector
 from server.oauth_resource import (
     OAuthGate,
@@ -449,9 +451,6 @@ def create_http_app(
 
 def _with_scope_challenge(app: ASGIApp, server: Server[Any], settings: Settings) -> ASGIApp:
     """OAuth callers' calls that another configured scope would allow: 403 insufficient_scope."""
-    from server.app import tool_service_of
-    from server.http_scopes import ScopeChallenge
-
     service = tool_service_of(server)
     if service is None or not settings.scope_policies:
         return app
@@ -501,8 +500,6 @@ def oauth_gate(
     operators: OperatorsCheck | None = None,
     server: Server[Any] | None = None,
 ) -> OAuthGate:
-    from server.app import tool_service_of
-
     assert settings.resource_url
     service = tool_service_of(server) if server is not None else None
     return OAuthGate(

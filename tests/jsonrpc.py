@@ -19,6 +19,17 @@ INITIALIZE: dict[str, Any] = {
 }
 INITIALIZED: dict[str, Any] = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 HANDSHAKE = [INITIALIZE, INITIALIZED]
+# What a Streamable HTTP POST of a raw message carries.
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def tools_call(name: str, arguments: dict[str, Any], request_id: int = 7) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": request_id,
+        "method": "tools/call",
+        "params": {"name": name, "arguments": arguments},
+    }
 
 
 def as_lines(messages: Iterable[dict[str, Any]]) -> str:

@@ -8,7 +8,6 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,10 +26,10 @@ from server.audit import AuditTrail
 from server.http import create_http_app
 from tests.conftest import API_KEY, CLIENT_INFO, make_settings
 from tests.loopback import listening_socket, serve_on_loopback, url_of
+from tests.sandbox.oauth_testkit import REDIRECT_URI, SignInForm
 
 INTROSPECTION = ("e2e-introspector", "e2e-introspection-secret-0123456789")
 SCOPE_POLICIES = "read:users=read-only;admin:users=all"
-REDIRECT_URI = "http://127.0.0.1:33418/callback"
 BACKEND_PREFIX = "/api/backend/"
 
 
@@ -160,33 +159,13 @@ async def signed_in_world(
             audit.close()
 
 
-class _Form(HTMLParser):
-    """The sign-in page's form: its action, hidden fields and the users' buttons (user_id values)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action = ""
-        self.fields: dict[str, str] = {}
-        self.user_ids: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.action = values.get("action", "")
-        elif tag == "input" and values.get("type") in ("hidden", "text"):
-            self.fields[values["name"]] = values.get("value", "")
-        elif tag == "button" and values.get("name") == "user_id":
-            self.user_ids.append(values.get("value", ""))
-
-
 async def sign_in_on_the_page(authorize_url: str, user_id: str, grant: str | None = None) -> dict[str, str]:
     """What a person does in the browser: open the authorize URL, consent to `grant` (default: every
     scope asked for), choose `user_id`; the redirect's query."""
     async with httpx2.AsyncClient(timeout=10) as browser:
         page = await browser.get(authorize_url)
         assert page.status_code == 200, page.text
-        form = _Form()
-        form.feed(page.text)
+        form = SignInForm(page.text)
         assert user_id in form.user_ids
         target = httpx2.URL(authorize_url).join(form.action)
         chosen = {"granted_scope": grant} if grant is not None else {}

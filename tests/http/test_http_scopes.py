@@ -4,7 +4,6 @@ audited, and an OAuth caller whose call another scope would allow is told so (40
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.callers import CALLER_SCOPE_KEY, Caller
 from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client
+from tests.http.oauth_doubles import parse_challenge
+from tests.jsonrpc import MCP_HEADERS, tools_call
 from tools import tool_definitions
 
 DEFINITIONS = {d.name: d for d in tool_definitions()}
@@ -26,7 +27,6 @@ ORGS_READ = {name for name, d in DEFINITIONS.items() if d.toolset == "orgs" and 
 ADA = "00000000-0000-4000-8000-00000000000a"  # not looked up: refused calls never reach PropelAuth
 SCOPES = "read:users=toolsets:users+read-only;read:orgs=toolsets:orgs+read-only;admin:users=toolsets:users"
 RESOURCE = "https://mcp.example.com/mcp"
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 TEST_CALLER_HEADER = "x-test-caller"  # which OAuth-shaped caller the wrapper below puts on the scope
 
 SIGNED_IN = {
@@ -81,18 +81,9 @@ def oauth_options(**overrides: Any) -> dict[str, Any]:
 
 
 def challenge_params(header: str) -> dict[str, str]:
-    scheme, _, params = header.partition(" ")
+    scheme, params = parse_challenge(header)
     assert scheme == "Bearer"
-    return dict(re.findall(r'([a-z_]+)="([^"]*)"', params))
-
-
-def call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": 7,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
+    return params
 
 
 # --- static tokens: a policy per token name --------------------------------------------------------------
@@ -222,7 +213,9 @@ async def test_a_call_another_scope_allows_is_answered_403_insufficient_scope_na
             start_http(**oauth_options(), wrap=as_signed_in(SIGNED_IN)) as srv,
             httpx2.AsyncClient(headers=headers) as http,
         ):
-            answer = await http.post(srv.url, json=call("disable_user", {"user_id": ADA, "confirm": True}))
+            answer = await http.post(
+                srv.url, json=tools_call("disable_user", {"user_id": ADA, "confirm": True})
+            )
     assert answer.status_code == 403 and answer.json()["error"] == "insufficient_scope"
     params = challenge_params(answer.headers["www-authenticate"])
     assert params["error"] == "insufficient_scope"
@@ -253,7 +246,7 @@ async def test_a_caller_with_no_mapped_scope_is_challenged_for_the_first_scope_t
             start_http(**oauth_options(), wrap=as_signed_in(SIGNED_IN)) as srv,
             httpx2.AsyncClient(headers=headers) as http,
         ):
-            answer = await http.post(srv.url, json=call("fetch_org", {"org_id": ADA}))
+            answer = await http.post(srv.url, json=tools_call("fetch_org", {"org_id": ADA}))
     assert answer.status_code == 403
     assert challenge_params(answer.headers["www-authenticate"])["scope"] == "profile read:orgs"
 
@@ -269,7 +262,7 @@ async def test_requests_other_than_a_refused_call_pass_the_scope_check_untouched
             httpx2.AsyncClient(headers=headers) as http,
         ):
             listing = await http.post(srv.url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
-            unknown = await http.post(srv.url, json=call("no_such_tool", {}))
+            unknown = await http.post(srv.url, json=tools_call("no_such_tool", {}))
             broken = await http.post(srv.url, content=b"{not json")
     assert (
         listing.status_code == 200

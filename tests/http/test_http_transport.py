@@ -20,7 +20,7 @@ from server.audit import AuditTrail
 from server.http import create_http_app, http_tokens
 from tests.conftest import AUTH_URL, CLIENT_INFO
 from tests.http.conftest import ALICE_TOKEN, BOT_TOKEN, http_client
-from tests.jsonrpc import INITIALIZE
+from tests.jsonrpc import INITIALIZE, MCP_HEADERS
 from tests.loopback import serve_on_loopback
 from tools import tool_definitions
 
@@ -30,7 +30,6 @@ CALL_QUERY = {
     "method": "tools/call",
     "params": {"name": "query_users", "arguments": {"email_or_username": "ada@"}},
 }
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 def audit_records(path: Any) -> list[dict[str, Any]]:

@@ -27,14 +27,13 @@ from tests.http.oauth_doubles import (
     active,
     parse_challenge,
 )
-from tests.jsonrpc import INITIALIZE
+from tests.jsonrpc import INITIALIZE, MCP_HEADERS
 
 pytestmark = pytest.mark.anyio
 
 ISSUER = f"{AUTH_URL}/oauth/2.1"
 PRM_URL = "http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp"
 TOKEN = "oauth-ada-token-0123456789abcdef"
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 OAUTH = {
     "auth": "propelauth",
     "http_tokens": None,

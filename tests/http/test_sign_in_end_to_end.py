@@ -13,18 +13,16 @@ import pytest
 from tests.conftest import API_KEY
 from tests.http.oauth_doubles import parse_challenge
 from tests.http.signed_in_world import (
-    REDIRECT_URI,
     World,
     official_client,
     sign_in_on_the_page,
     signed_in_world,
 )
-from tests.jsonrpc import INITIALIZE
-from tests.sandbox.oauth_testkit import authorize_params, pkce
+from tests.jsonrpc import INITIALIZE, MCP_HEADERS, tools_call
+from tests.sandbox.oauth_testkit import authorize_params, exchange, pkce, register
 
 pytestmark = pytest.mark.anyio
 
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 ADMIN, READER = "admin@example.com", "reader@example.com"
 
 
@@ -35,26 +33,12 @@ async def token_for(
     sign-in on the page, code grant)."""
     resource = resource or world.resource
     async with httpx2.AsyncClient(base_url=world.sandbox_url, timeout=10) as http:
-        registered = await http.post(
-            "/oauth/2.1/register",
-            json={"redirect_uris": [REDIRECT_URI], "token_endpoint_auth_method": "none"},
-        )
-        client_id = registered.json()["client_id"]
+        client_id = (await register(http))["client_id"]
         verifier, challenge = pkce()
         params = authorize_params(client_id, challenge, resource=resource, scope=scope)
         url = str(httpx2.URL(f"{world.sandbox_url}/oauth/2.1/authorize", params=params))
         query = await sign_in_on_the_page(url, user_id, scope)
-        answer = await http.post(
-            "/oauth/2.1/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": query["code"],
-                "redirect_uri": REDIRECT_URI,
-                "client_id": client_id,
-                "code_verifier": verifier,
-                "resource": resource,
-            },
-        )
+        answer = await exchange(http, client_id, query["code"], verifier, resource=resource)
     assert answer.status_code == 200, answer.text
     token: str = answer.json()["access_token"]
     return client_id, token
@@ -65,15 +49,6 @@ async def post_mcp(world: World, token: str, message: dict[str, Any]) -> httpx2.
         return await http.post(
             world.server_url, json=message, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}
         )
-
-
-def tools_call(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": 7,
-        "method": "tools/call",
-        "params": {"name": name, "arguments": arguments},
-    }
 
 
 async def test_two_people_sign_in_with_the_official_client_see_their_own_tools_and_are_audited_by_name(

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, closing, contextmanager
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -142,3 +143,24 @@ async def introspect(
 
 async def add_alice(http: httpx2.AsyncClient, **fields: Any) -> str:
     return await create_user(http, email=ALICE, **fields)
+
+
+class SignInForm(HTMLParser):
+    """The sandbox's sign-in page as a browser sees its form: where it posts, its fields (the hidden
+    ones and the scopes to grant, prefilled) and the user ids it offers to sign in."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.user_ids: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.action = values.get("action", "")
+        elif tag == "input" and values.get("type") in ("hidden", "text"):
+            self.fields[values["name"]] = values.get("value", "")
+        elif tag == "button" and values.get("name") == "user_id":
+            self.user_ids.append(values.get("value", ""))

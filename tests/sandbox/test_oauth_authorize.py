@@ -4,7 +4,6 @@ is trusted, auto-approval, and the sign-in page with its one-time form."""
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx2
@@ -14,6 +13,7 @@ from tests.sandbox.oauth_testkit import (
     ALICE,
     ISSUER,
     REDIRECT_URI,
+    SignInForm,
     authorize_params,
     exchange,
     oauth_sandbox,
@@ -24,28 +24,6 @@ from tests.sandbox.oauth_testkit import (
 from tests.sandbox.sandbox_testkit import create_user
 
 pytestmark = pytest.mark.anyio
-
-
-class _Form(HTMLParser):
-    """The sign-in form's hidden fields and the user ids it offers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.hidden: dict[str, str] = {}
-        self.user_ids: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        fields = dict(attrs)
-        if tag == "input" and fields.get("type") == "hidden":
-            self.hidden[fields["name"] or ""] = fields["value"] or ""
-        if tag == "button" and fields.get("name") == "user_id":
-            self.user_ids.append(fields["value"] or "")
-
-
-def _form(html: str) -> _Form:
-    parser = _Form()
-    parser.feed(html)
-    return parser
 
 
 async def test_auto_approval_signs_the_configured_user_in_and_redirects_with_code_state_and_issuer() -> None:
@@ -151,9 +129,9 @@ async def test_without_auto_approval_the_page_lists_the_users_and_its_post_signs
         page = await s.http.get("/oauth/2.1/authorize", params=authorize_params(client_id, challenge))
         assert page.status_code == 200
         assert page.headers["cache-control"] == "no-store"
-        form = _form(page.text)
-        assert len(form.user_ids) == 1 and form.hidden["client_id"] == client_id
-        posted = await s.http.post("/oauth/2.1/authorize", data={**form.hidden, "user_id": form.user_ids[0]})
+        form = SignInForm(page.text)
+        assert len(form.user_ids) == 1 and form.fields["client_id"] == client_id
+        posted = await s.http.post("/oauth/2.1/authorize", data={**form.fields, "user_id": form.user_ids[0]})
         code = redirect_query(posted)["code"]
         token = await exchange(s.http, client_id, code, verifier)
         introspected = await s.http.post(
@@ -168,9 +146,9 @@ async def test_the_sign_in_form_is_good_for_one_post_only() -> None:
     async with oauth_sandbox(oauth_auto_approve=None) as s:
         client_id = (await register(s.http))["client_id"]
         page = await s.http.get("/oauth/2.1/authorize", params=authorize_params(client_id, pkce()[1]))
-        form = _form(page.text)
-        first = await s.http.post("/oauth/2.1/authorize", data={**form.hidden, "user_id": form.user_ids[0]})
-        second = await s.http.post("/oauth/2.1/authorize", data={**form.hidden, "user_id": form.user_ids[0]})
+        form = SignInForm(page.text)
+        first = await s.http.post("/oauth/2.1/authorize", data={**form.fields, "user_id": form.user_ids[0]})
+        second = await s.http.post("/oauth/2.1/authorize", data={**form.fields, "user_id": form.user_ids[0]})
     assert first.status_code == 302
     assert second.status_code == 400 and "location" not in second.headers
 
@@ -179,8 +157,8 @@ async def test_the_sign_in_form_cannot_be_replayed_with_other_parameters() -> No
     async with oauth_sandbox(oauth_auto_approve=None) as s:
         client_id = (await register(s.http))["client_id"]
         page = await s.http.get("/oauth/2.1/authorize", params=authorize_params(client_id, pkce()[1]))
-        form = _form(page.text)
-        tampered = {**form.hidden, "code_challenge": pkce()[1], "user_id": form.user_ids[0]}
+        form = SignInForm(page.text)
+        tampered = {**form.fields, "code_challenge": pkce()[1], "user_id": form.user_ids[0]}
         response = await s.http.post("/oauth/2.1/authorize", data=tampered)
     assert response.status_code == 400 and "location" not in response.headers
 
@@ -202,9 +180,9 @@ async def consent(s: Any, granted: str, *, scope: str = "read:users admin:users"
     client_id = (await register(s.http))["client_id"]
     verifier, challenge = pkce()
     params = authorize_params(client_id, challenge, scope=scope)
-    form = _form((await s.http.get("/oauth/2.1/authorize", params=params)).text)
+    form = SignInForm((await s.http.get("/oauth/2.1/authorize", params=params)).text)
     posted = await s.http.post(
-        "/oauth/2.1/authorize", data={**form.hidden, "granted_scope": granted, "user_id": form.user_ids[0]}
+        "/oauth/2.1/authorize", data={**form.fields, "granted_scope": granted, "user_id": form.user_ids[0]}
     )
     if posted.status_code != 302 or "code=" not in posted.headers["location"]:
         return posted
